@@ -1,0 +1,76 @@
+package io.sparkclip.schemas;
+
+/**
+ * Column names, as constants. Code reads fields by these names, never by position.
+ *
+ * <p>Three groups: the columns of the input layouts users already have (img2dataset, Hugging Face
+ * datasets, LAION-style metadata), the columns sparkclip adds to every pair, and the columns of the
+ * shared side tables (rejects, ground truth).
+ */
+public final class Columns {
+  private Columns() {}
+
+  // --- img2dataset Parquet output (one file per shard, 10,000 rows by default) ---
+  /** 9-digit shard + index key, e.g. {@code 000120042}. */
+  public static final String KEY = "key";
+
+  public static final String URL = "url";
+  public static final String CAPTION = "caption";
+
+  /** img2dataset download status: {@code success}, {@code failed_to_download}, … */
+  public static final String STATUS = "status";
+
+  public static final String ERROR_MESSAGE = "error_message";
+  public static final String WIDTH = "width";
+  public static final String HEIGHT = "height";
+  public static final String ORIGINAL_WIDTH = "original_width";
+  public static final String ORIGINAL_HEIGHT = "original_height";
+  public static final String EXIF = "exif";
+  public static final String SHA256 = "sha256";
+
+  /** Image bytes; img2dataset names the column after the encode format. */
+  public static final String JPG = "jpg";
+
+  // --- Hugging Face datasets ---
+  /** Struct {@code {bytes: binary, path: string}}. */
+  public static final String IMAGE = "image";
+
+  public static final String IMAGE_BYTES_FIELD = "bytes";
+  public static final String IMAGE_PATH_FIELD = "path";
+  public static final String TEXT = "text";
+
+  // --- LAION metadata ---
+  public static final String LAION_TEXT = "TEXT";
+  public static final String LAION_URL = "URL";
+
+  // --- DataComp metadata ---
+  public static final String DATACOMP_UID = "uid";
+
+  // --- columns sparkclip adds ---
+  /** 32 lowercase hex chars (128 bits) derived from url + caption; see {@link Uid}. */
+  public static final String UID = "uid";
+
+  /** The query that "found" the pair (WIT-style), optional on input. */
+  public static final String QUERY = "query";
+
+  /** Whether the pair is usable: see {@link PairStatus}. */
+  public static final String PAIR_STATUS = "pair_status";
+
+  /** Why a pair is not {@code ok}; null when it is. */
+  public static final String PAIR_STATUS_DETAIL = "pair_status_detail";
+
+  /** An input column named {@code uid} (e.g. DataComp's) is kept under this name. */
+  public static final String SOURCE_UID = "source_uid";
+
+  // --- rejects (shared by all curation stages) ---
+  public static final String STAGE = "stage";
+  public static final String REASON = "reason";
+  public static final String DETAIL = "detail";
+
+  /** The uid a rejected row duplicates, for dedup stages; null otherwise. */
+  public static final String RELATED_UID = "related_uid";
+
+  // --- generator ground truth ---
+  public static final String FAULT = "fault";
+  public static final String ORIGINAL_UID = "original_uid";
+}

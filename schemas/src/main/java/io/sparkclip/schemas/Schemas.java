@@ -1,0 +1,74 @@
+package io.sparkclip.schemas;
+
+import static org.apache.spark.sql.types.DataTypes.BinaryType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+
+import org.apache.spark.sql.types.StructType;
+
+/** Spark schemas as constants. Build one from another rather than repeating fields. */
+public final class Schemas {
+  private Schemas() {}
+
+  /**
+   * img2dataset's Parquet layout ({@code output_format=parquet}), in its column order, with the
+   * {@code query} column our generator saves as an "additional column" in front. Failed rows are
+   * kept with null bytes, as img2dataset does.
+   */
+  public static final StructType IMG2DATASET =
+      new StructType()
+          .add(Columns.QUERY, StringType, true /* nullable: extra column from the input */)
+          .add(Columns.CAPTION, StringType, true /* nullable: scraped alt text may be missing */)
+          .add(Columns.URL, StringType, false /* nullable */)
+          .add(Columns.KEY, StringType, false /* nullable */)
+          .add(Columns.STATUS, StringType, false /* nullable */)
+          .add(Columns.ERROR_MESSAGE, StringType, true /* nullable: null on success */)
+          .add(Columns.WIDTH, IntegerType, true /* nullable: null when not downloaded */)
+          .add(Columns.HEIGHT, IntegerType, true /* nullable */)
+          .add(Columns.ORIGINAL_WIDTH, IntegerType, true /* nullable */)
+          .add(Columns.ORIGINAL_HEIGHT, IntegerType, true /* nullable */)
+          .add(Columns.EXIF, StringType, true /* nullable: JSON string */)
+          .add(Columns.SHA256, StringType, true /* nullable: null when not downloaded */)
+          .add(Columns.JPG, BinaryType, true /* nullable: null when not downloaded */);
+
+  /** Hugging Face datasets' {@code Image} feature: {@code {bytes: binary, path: string}}. */
+  public static final StructType HF_IMAGE =
+      new StructType()
+          .add(Columns.IMAGE_BYTES_FIELD, BinaryType, true /* nullable */)
+          .add(Columns.IMAGE_PATH_FIELD, StringType, true /* nullable */);
+
+  /** A Hugging Face datasets export: an {@code image} struct plus a {@code text} column. */
+  public static final StructType HUGGING_FACE =
+      new StructType()
+          .add(Columns.IMAGE, HF_IMAGE, true /* nullable */)
+          .add(Columns.TEXT, StringType, true /* nullable */);
+
+  /** Metadata only (LAION style): url and caption, no image bytes. Our generator's variant. */
+  public static final StructType METADATA_ONLY =
+      new StructType()
+          .add(Columns.QUERY, StringType, true /* nullable */)
+          .add(Columns.CAPTION, StringType, true /* nullable */)
+          .add(Columns.URL, StringType, false /* nullable */)
+          .add(Columns.KEY, StringType, false /* nullable */)
+          .add(Columns.WIDTH, IntegerType, true /* nullable */)
+          .add(Columns.HEIGHT, IntegerType, true /* nullable */);
+
+  /** The generator's ground truth: one row per injected fault. */
+  public static final StructType GROUND_TRUTH =
+      new StructType()
+          .add(Columns.UID, StringType, false /* nullable */)
+          .add(Columns.KEY, StringType, false /* nullable */)
+          .add(Columns.FAULT, StringType, false /* nullable: see FaultKind */)
+          .add(Columns.ORIGINAL_UID, StringType, true /* nullable: set for duplicates only */)
+          .add(Columns.DETAIL, StringType, true /* nullable */);
+
+  /** Rows a curation stage removed, and why. Shared by every stage. */
+  public static final StructType REJECTS =
+      new StructType()
+          .add(Columns.UID, StringType, false /* nullable */)
+          .add(Columns.STAGE, StringType, false /* nullable */)
+          .add(Columns.REASON, StringType, false /* nullable */)
+          .add(Columns.DETAIL, StringType, true /* nullable */)
+          .add(
+              Columns.RELATED_UID, StringType, true /* nullable: the uid a duplicate duplicates */);
+}
