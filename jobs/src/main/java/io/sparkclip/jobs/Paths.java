@@ -1,0 +1,101 @@
+package io.sparkclip.jobs;
+
+import io.sparkclip.schemas.SparkclipException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** Input and output paths on any Hadoop filesystem (local, hdfs://, s3a://), checked up front. */
+public final class Paths {
+  private Paths() {}
+
+  public static FileSystem fs(SparkSession spark, String path) {
+    try {
+      return new Path(path).getFileSystem(hadoopConf(spark));
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot open the filesystem of '" + path + "'.",
+          e.getMessage(),
+          "Check the path's scheme and credentials (e.g. spark.hadoop.fs.s3a.* settings).",
+          e);
+    }
+  }
+
+  public static Configuration hadoopConf(SparkSession spark) {
+    return spark.sparkContext().hadoopConfiguration();
+  }
+
+  /** Reads a Parquet dataset, failing with a clear message if the path holds none. */
+  public static Dataset<Row> readParquet(SparkSession spark, String path) {
+    try {
+      FileSystem fs = fs(spark, path);
+      if (!fs.exists(new Path(path))) {
+        throw new SparkclipException(
+            "Input path '" + path + "' does not exist.",
+            "Nothing is there to read.",
+            "Check the path, or create the data first (e.g. sparkclip generate --out "
+                + path
+                + ").");
+      }
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot read input path '" + path + "'.",
+          e.getMessage(),
+          "Check the path and access rights.",
+          e);
+    }
+    try {
+      // Only *.parquet files: img2dataset writes {shard}_stats.json beside each shard, and
+      // sparkclip writes queries.txt and summaries next to its output.
+      return spark.read().option("pathGlobFilter", "*.parquet").parquet(path);
+    } catch (RuntimeException e) {
+      throw new SparkclipException(
+          "Input path '" + path + "' holds no readable Parquet data.",
+          String.valueOf(e.getMessage()).lines().findFirst().orElse(""),
+          "Point the command at a directory of Parquet files (img2dataset output_format=parquet,"
+              + " a Hugging Face export, or LAION-style metadata).",
+          e);
+    }
+  }
+
+  /** Refuses to write into a non-empty path unless {@code overwrite}; then clears it. */
+  public static void prepareOutput(SparkSession spark, String out, boolean overwrite) {
+    FileSystem fs = fs(spark, out);
+    Path p = new Path(out);
+    try {
+      if (fs.exists(p)) {
+        FileStatus st = fs.getFileStatus(p);
+        boolean empty = st.isDirectory() && fs.listStatus(p).length == 0;
+        if (!empty && !overwrite) {
+          throw new SparkclipException(
+              "Output path '" + out + "' already exists.",
+              "sparkclip never mixes a new run into old output.",
+              "Choose another --out, or pass --overwrite to replace it.");
+        }
+        if (!empty) {
+          fs.delete(p, true);
+        }
+      }
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot prepare output path '" + out + "'.", e.getMessage(), "Check access rights.", e);
+    }
+  }
+
+  public static void writeText(SparkSession spark, String path, String text) {
+    FileSystem fs = fs(spark, path);
+    try (OutputStream o = fs.create(new Path(path), true)) {
+      o.write(text.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot write '" + path + "'.", e.getMessage(), "Check access rights and free space.", e);
+    }
+  }
+}

@@ -1,0 +1,617 @@
+package io.sparkclip.jobs.generate;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.Sparks;
+import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.FaultKind;
+import io.sparkclip.schemas.Schemas;
+import io.sparkclip.schemas.SparkclipException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.io.IOUtils;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.api.java.function.ForeachPartitionFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code sparkclip generate}: deterministic synthetic scraped pairs with injected faults, written
+ * as img2dataset-layout Parquet shards ({@code 00000.parquet}, …) or as {@code images/} + {@code
+ * captions.tsv}, plus the ground truth ({@code _ground_truth/}), the query list ({@code
+ * queries.txt}) and a summary ({@code _sparkclip_generate.json}). Rows are produced on executors,
+ * one task per shard; the driver never holds row data.
+ */
+public final class GenerateJob {
+  private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
+
+  public static final String GROUND_TRUTH_DIR = "_ground_truth";
+  public static final String QUERIES_FILE = "queries.txt";
+  public static final String SUMMARY_FILE = "_sparkclip_generate.json";
+  public static final String IMAGES_DIR = "images";
+  public static final String CAPTIONS_FILE = "captions.tsv";
+
+  public enum Format {
+    PARQUET,
+    FILES
+  }
+
+  /** What to generate. Validated on the driver before any Spark work. */
+  public record Options(
+      long rows,
+      long seed,
+      String out,
+      int shardSize,
+      int queries,
+      double zipfExponent,
+      Map<FaultKind, Double> faultRates,
+      int minSide,
+      int maxSide,
+      double pngShare,
+      boolean metadataOnly,
+      Format format,
+      boolean overwrite) {
+
+    public static Options defaults(long rows, String out) {
+      return new Options(
+          rows,
+          42,
+          out,
+          10_000,
+          1_000,
+          1.1,
+          SyntheticPairs.Config.defaultFaultRates(),
+          64,
+          512,
+          0.1,
+          false,
+          Format.PARQUET,
+          false);
+    }
+
+    public Options withSeed(long s) {
+      return new Options(
+          rows,
+          s,
+          out,
+          shardSize,
+          queries,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          metadataOnly,
+          format,
+          overwrite);
+    }
+
+    public Options withOut(String o) {
+      return new Options(
+          rows,
+          seed,
+          o,
+          shardSize,
+          queries,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          metadataOnly,
+          format,
+          overwrite);
+    }
+
+    public Options withShardSize(int s) {
+      return new Options(
+          rows,
+          seed,
+          out,
+          s,
+          queries,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          metadataOnly,
+          format,
+          overwrite);
+    }
+
+    public Options withMetadataOnly(boolean m) {
+      return new Options(
+          rows,
+          seed,
+          out,
+          shardSize,
+          queries,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          m,
+          format,
+          overwrite);
+    }
+
+    public Options withFormat(Format f) {
+      return new Options(
+          rows,
+          seed,
+          out,
+          shardSize,
+          queries,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          metadataOnly,
+          f,
+          overwrite);
+    }
+
+    public Options withQueries(int q) {
+      return new Options(
+          rows,
+          seed,
+          out,
+          shardSize,
+          q,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          metadataOnly,
+          format,
+          overwrite);
+    }
+
+    public Options withSides(int min, int max) {
+      return new Options(
+          rows,
+          seed,
+          out,
+          shardSize,
+          queries,
+          zipfExponent,
+          faultRates,
+          min,
+          max,
+          pngShare,
+          metadataOnly,
+          format,
+          overwrite);
+    }
+
+    public Options withOverwrite(boolean o) {
+      return new Options(
+          rows,
+          seed,
+          out,
+          shardSize,
+          queries,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          metadataOnly,
+          format,
+          o);
+    }
+
+    void validate() {
+      require(
+          rows >= 1 && rows <= 2_000_000_000L,
+          "--rows must be between 1 and 2,000,000,000",
+          "got " + rows);
+      require(
+          shardSize >= 1 && shardSize <= 1_000_000,
+          "--shard-size must be between 1 and 1,000,000",
+          "got " + shardSize);
+      require(
+          queries >= 1 && queries <= 5_000_000,
+          "--queries must be between 1 and 5,000,000",
+          "got " + queries);
+      require(
+          zipfExponent > 0 && zipfExponent <= 4, "--zipf must be in (0, 4]", "got " + zipfExponent);
+      require(
+          minSide >= 16 && maxSide <= 8192 && minSide <= maxSide,
+          "--min-side/--max-side must satisfy 16 ≤ min ≤ max ≤ 8192",
+          "got " + minSide + ".." + maxSide);
+      require(pngShare >= 0 && pngShare <= 1, "--png-share must be in [0, 1]", "got " + pngShare);
+      require(
+          !(metadataOnly && format == Format.FILES),
+          "--metadata-only cannot be combined with --format files",
+          "files format writes images");
+      double total = 0;
+      for (Map.Entry<FaultKind, Double> e : faultRates.entrySet()) {
+        require(
+            e.getValue() >= 0 && e.getValue() <= 0.5,
+            "fault rate for " + e.getKey().label() + " must be in [0, 0.5]",
+            "got " + e.getValue());
+        total += e.getValue();
+      }
+      require(total <= 0.9, "fault rates must add up to at most 0.9", "they add up to " + total);
+      require(out != null && !out.isBlank(), "--out is required", "no output path given");
+    }
+
+    private static void require(boolean ok, String what, String detail) {
+      if (!ok) {
+        throw new SparkclipException(
+            "Invalid generate option: " + what + ".",
+            detail + ".",
+            "Fix the option and run again; see sparkclip generate --help.");
+      }
+    }
+
+    SyntheticPairs.Config config() {
+      return new SyntheticPairs.Config(
+          rows,
+          seed,
+          shardSize,
+          queries,
+          zipfExponent,
+          faultRates,
+          minSide,
+          maxSide,
+          pngShare,
+          metadataOnly);
+    }
+  }
+
+  /** What was written. */
+  public record Result(
+      String out, long rows, long shards, Map<String, Long> faults, double seconds) {
+    public double rowsPerSecond() {
+      return seconds > 0 ? rows / seconds : 0;
+    }
+  }
+
+  private final SparkSession spark;
+  private final Options options;
+
+  public GenerateJob(SparkSession spark, Options options) {
+    this.spark = spark;
+    this.options = options;
+  }
+
+  public Result run() {
+    options.validate();
+    long start = System.nanoTime();
+    SyntheticPairs.Config config = options.config();
+    long shards = config.shards();
+    String out = options.out();
+    Paths.prepareOutput(spark, out, options.overwrite());
+    LOG.info("generating {} rows in {} shards into {}", options.rows(), shards, out);
+
+    Dataset<Long> shardIds =
+        spark.range(0, shards, 1, (int) Math.min(shards, Integer.MAX_VALUE)).as(Encoders.LONG());
+    if (options.format() == Format.PARQUET) {
+      StructType schema = options.metadataOnly() ? Schemas.METADATA_ONLY : Schemas.IMG2DATASET;
+      Sparks.describe(
+          spark,
+          "generate",
+          options.metadataOnly() ? "write metadata shards" : "render images and write shards");
+      shardIds
+          .flatMap(new ShardRows(config, schema), Encoders.row(schema))
+          .write()
+          .option("compression", "snappy")
+          .parquet(out);
+      renameShards(out);
+    } else {
+      Sparks.describe(spark, "generate", "render images and write files");
+      writeFiles(shardIds, config, out);
+    }
+
+    Sparks.describe(spark, "generate", "write ground truth");
+    String gt = new Path(out, GROUND_TRUTH_DIR).toString();
+    int gtPartitions = (int) Math.max(1, Math.min(shards, 1 + shards / 10));
+    spark
+        .range(0, shards, 1, gtPartitions)
+        .as(Encoders.LONG())
+        .flatMap(new ShardFaults(config), Encoders.row(Schemas.GROUND_TRUTH))
+        .write()
+        .parquet(gt);
+
+    writeQueries(config, new Path(out, QUERIES_FILE).toString());
+
+    Sparks.describe(spark, "generate", "count faults");
+    Map<String, Long> faults = new TreeMap<>();
+    for (FaultKind k : FaultKind.values()) {
+      faults.put(k.label(), 0L);
+    }
+    // One row per fault kind: a handful of rows, not row-level data.
+    spark
+        .read()
+        .parquet(gt)
+        .groupBy(Columns.FAULT)
+        .count()
+        .toLocalIterator()
+        .forEachRemaining(r -> faults.put(r.getString(0), r.getLong(1)));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Result result = new Result(out, options.rows(), shards, faults, seconds);
+    writeSummary(result);
+    return result;
+  }
+
+  /** Renames Spark's part files to img2dataset's {@code 00000.parquet} names, by partition. */
+  static final Pattern PART = Pattern.compile("part-(\\d+)-.*\\.parquet");
+
+  private void renameShards(String out) {
+    FileSystem fs = Paths.fs(spark, out);
+    try {
+      for (FileStatus f : fs.listStatus(new Path(out))) {
+        Matcher m = PART.matcher(f.getPath().getName());
+        if (m.matches()) {
+          long shard = Long.parseLong(m.group(1));
+          Path target = new Path(out, String.format("%05d.parquet", shard));
+          if (!fs.rename(f.getPath(), target)) {
+            throw new IOException("rename " + f.getPath() + " → " + target + " failed");
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot name the shards in '" + out + "'.",
+          e.getMessage(),
+          "Check access rights to the output path.",
+          e);
+    }
+  }
+
+  private void writeQueries(SyntheticPairs.Config config, String path) {
+    FileSystem fs = Paths.fs(spark, path);
+    QueryList list = QueryList.of(config.queries(), config.zipfExponent());
+    try (OutputStream o = fs.create(new Path(path), true)) {
+      StringBuilder sb = new StringBuilder(64 * 1024);
+      for (QueryList.Query q : list.all()) {
+        sb.append(q.text()).append('\n');
+        if (sb.length() > 60_000) {
+          o.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+          sb.setLength(0);
+        }
+      }
+      o.write(sb.toString().getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot write the query list '" + path + "'.", e.getMessage(), "Check access rights.", e);
+    }
+  }
+
+  private void writeSummary(Result r) {
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("command", "generate");
+    summary.put("rows", r.rows());
+    summary.put("shards", r.shards());
+    summary.put("seed", options.seed());
+    summary.put("shard_size", options.shardSize());
+    summary.put("queries", options.queries());
+    summary.put("zipf_exponent", options.zipfExponent());
+    summary.put("metadata_only", options.metadataOnly());
+    summary.put("format", options.format().name().toLowerCase(java.util.Locale.ROOT));
+    Map<String, Double> rates = new TreeMap<>();
+    options.faultRates().forEach((k, v) -> rates.put(k.label(), v));
+    summary.put("fault_rates", rates);
+    summary.put("faults", r.faults());
+    summary.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
+    summary.put("rows_per_second", Math.round(r.rowsPerSecond()));
+    try {
+      String json =
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(summary);
+      Paths.writeText(spark, new Path(r.out(), SUMMARY_FILE).toString(), json + "\n");
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot write the generate summary.", e.getMessage(), "Check access rights.", e);
+    }
+  }
+
+  /** Files format: executors write images and per-shard TSV parts; the driver joins the parts. */
+  private void writeFiles(Dataset<Long> shardIds, SyntheticPairs.Config config, String out) {
+    Path parts = new Path(out, "_captions_parts");
+    SerializableConfiguration conf = new SerializableConfiguration(Paths.hadoopConf(spark));
+    shardIds.foreachPartition(new ShardFiles(config, out, parts.toString(), conf));
+    FileSystem fs = Paths.fs(spark, out);
+    try (OutputStream o = fs.create(new Path(out, CAPTIONS_FILE), true)) {
+      o.write("key\tfile\tcaption\tquery\tuid\n".getBytes(StandardCharsets.UTF_8));
+      List<Path> files = new ArrayList<>();
+      for (FileStatus f : fs.listStatus(parts)) {
+        files.add(f.getPath());
+      }
+      files.sort(null);
+      for (Path p : files) {
+        try (InputStream in = fs.open(p)) {
+          IOUtils.copyBytes(in, o, 64 * 1024, false);
+        }
+      }
+      fs.delete(parts, true);
+    } catch (IOException e) {
+      throw new SparkclipException(
+          "Cannot assemble '" + CAPTIONS_FILE + "'.",
+          e.getMessage(),
+          "Check access rights and free space.",
+          e);
+    }
+  }
+
+  /** Lazily yields the rows of one shard: never materialises the shard. */
+  static final class ShardRows implements FlatMapFunction<Long, Row> {
+    private static final long serialVersionUID = 1L;
+    private final SyntheticPairs.Config config;
+    private final StructType schema;
+
+    ShardRows(SyntheticPairs.Config config, StructType schema) {
+      this.config = config;
+      this.schema = schema;
+    }
+
+    @Override
+    public Iterator<Row> call(Long shard) {
+      SyntheticPairs gen = new SyntheticPairs(config);
+      long from = shard * config.shardSize();
+      long to = Math.min(config.rows(), from + config.shardSize());
+      return new Iterator<>() {
+        long i = from;
+
+        @Override
+        public boolean hasNext() {
+          return i < to;
+        }
+
+        @Override
+        public Row next() {
+          if (i >= to) {
+            throw new NoSuchElementException();
+          }
+          return toRow(gen.pair(i++, true), schema);
+        }
+      };
+    }
+  }
+
+  /** Writes a row's values by column name into the schema's order. */
+  static Row toRow(SyntheticPairs.Pair p, StructType schema) {
+    Object[] v = new Object[schema.size()];
+    set(v, schema, Columns.QUERY, p.query());
+    set(v, schema, Columns.CAPTION, p.caption());
+    set(v, schema, Columns.URL, p.url());
+    set(v, schema, Columns.KEY, p.key());
+    set(v, schema, Columns.STATUS, p.status());
+    set(v, schema, Columns.ERROR_MESSAGE, p.errorMessage());
+    set(v, schema, Columns.WIDTH, p.width());
+    set(v, schema, Columns.HEIGHT, p.height());
+    set(v, schema, Columns.ORIGINAL_WIDTH, p.width());
+    set(v, schema, Columns.ORIGINAL_HEIGHT, p.height());
+    set(v, schema, Columns.EXIF, p.exif());
+    set(v, schema, Columns.SHA256, p.sha256());
+    set(v, schema, Columns.JPG, p.image());
+    return RowFactory.create(v);
+  }
+
+  private static void set(Object[] v, StructType schema, String column, Object value) {
+    scala.Option<Object> idx = schema.getFieldIndex(column);
+    if (idx.isDefined()) {
+      v[(Integer) idx.get()] = value;
+    }
+  }
+
+  /** Ground truth of one shard: only rows with a fault, no images rendered. */
+  static final class ShardFaults implements FlatMapFunction<Long, Row> {
+    private static final long serialVersionUID = 1L;
+    private final SyntheticPairs.Config config;
+
+    ShardFaults(SyntheticPairs.Config config) {
+      this.config = config;
+    }
+
+    @Override
+    public Iterator<Row> call(Long shard) {
+      SyntheticPairs gen = new SyntheticPairs(config);
+      long from = shard * config.shardSize();
+      long to = Math.min(config.rows(), from + config.shardSize());
+      List<Row> out = new ArrayList<>();
+      for (long i = from; i < to; i++) {
+        if (gen.faultOf(i) == null) {
+          continue;
+        }
+        SyntheticPairs.Pair p = gen.pair(i, false);
+        if (p.fault() != null) {
+          Object[] v = new Object[Schemas.GROUND_TRUTH.size()];
+          set(v, Schemas.GROUND_TRUTH, Columns.UID, p.uid());
+          set(v, Schemas.GROUND_TRUTH, Columns.KEY, p.key());
+          set(v, Schemas.GROUND_TRUTH, Columns.FAULT, p.fault().label());
+          set(v, Schemas.GROUND_TRUTH, Columns.ORIGINAL_UID, p.originalUid());
+          set(v, Schemas.GROUND_TRUTH, Columns.DETAIL, p.faultDetail());
+          out.add(RowFactory.create(v));
+        }
+      }
+      return out.iterator(); // faults are a small fraction of one shard
+    }
+  }
+
+  /** Files format: one image file per row with bytes, one TSV part per shard. */
+  static final class ShardFiles implements ForeachPartitionFunction<Long>, Serializable {
+    private static final long serialVersionUID = 1L;
+    private final SyntheticPairs.Config config;
+    private final String out;
+    private final String parts;
+    private final SerializableConfiguration conf;
+
+    ShardFiles(
+        SyntheticPairs.Config config, String out, String parts, SerializableConfiguration conf) {
+      this.config = config;
+      this.out = out;
+      this.parts = parts;
+      this.conf = conf;
+    }
+
+    @Override
+    public void call(Iterator<Long> shards) throws IOException {
+      SyntheticPairs gen = new SyntheticPairs(config);
+      FileSystem fs = new Path(out).getFileSystem(conf.value());
+      while (shards.hasNext()) {
+        long shard = shards.next();
+        long from = shard * config.shardSize();
+        long to = Math.min(config.rows(), from + config.shardSize());
+        try (OutputStream tsv =
+            fs.create(new Path(parts, String.format("%05d.tsv", shard)), true)) {
+          for (long i = from; i < to; i++) {
+            SyntheticPairs.Pair p = gen.pair(i, true);
+            if (p.image() == null) {
+              continue; // failed download: no file, as a downloader would leave it
+            }
+            String file =
+                IMAGES_DIR + "/" + p.key() + (ShapeRenderer.isPng(p.image()) ? ".png" : ".jpg");
+            try (OutputStream img = fs.create(new Path(out, file), true)) {
+              img.write(p.image());
+            }
+            String line =
+                p.key()
+                    + "\t"
+                    + file
+                    + "\t"
+                    + tsvField(p.caption())
+                    + "\t"
+                    + tsvField(p.query())
+                    + "\t"
+                    + p.uid()
+                    + "\n";
+            tsv.write(line.getBytes(StandardCharsets.UTF_8));
+          }
+        }
+      }
+    }
+  }
+
+  static String tsvField(String s) {
+    return s == null ? "" : s.replace('\t', ' ').replace('\n', ' ').replace('\r', ' ');
+  }
+}
