@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what sparkclip's build and tests need, if missing: a JDK 17+ and Maven (Debian packages).
+# Idempotent and quiet when everything is there. Needs root (or sudo) only when it installs.
+set -euo pipefail
+
+need=()
+if ! command -v javac >/dev/null || ! javac -version 2>&1 | grep -qE 'javac (1[7-9]|[2-9][0-9])'; then
+  need+=(openjdk-17-jdk-headless)
+fi
+command -v mvn >/dev/null || need+=(maven)
+
+if ((${#need[@]})); then
+  echo "setup-test-env: installing ${need[*]}" >&2
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -q
+  "${sudo_cmd[@]}" apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
