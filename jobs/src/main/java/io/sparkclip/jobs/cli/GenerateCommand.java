@@ -146,19 +146,17 @@ public final class GenerateCommand implements Callable<Integer> {
               "generate writes parquet (img2dataset layout) or files (images/ + captions.tsv).",
               "Use --format parquet or --format files.");
     }
-    return new GenerateJob.Options(
-        rows,
-        seed,
-        out,
-        shardSize,
-        queries,
-        zipf,
-        rates,
-        minSide,
-        maxSide,
-        pngShare,
-        metadataOnly,
-        f,
-        overwrite);
+    return GenerateJob.Options.builder(rows, out)
+        .seed(seed)
+        .shardSize(shardSize)
+        .queries(queries)
+        .zipfExponent(zipf)
+        .faultRates(rates)
+        .sides(minSide, maxSide)
+        .pngShare(pngShare)
+        .metadataOnly(metadataOnly)
+        .format(f)
+        .overwrite(overwrite)
+        .build();
   }
 }

@@ -59,201 +59,57 @@ public final class GenerateJob {
     FILES
   }
 
-  /** What to generate. Validated on the driver before any Spark work. */
+  /**
+   * What to generate: the generator's {@link SyntheticPairs.Config} plus where and how to write.
+   * Build with {@link #builder}; validated on the driver before any Spark work.
+   */
   public record Options(
-      long rows,
-      long seed,
-      String out,
-      int shardSize,
-      int queries,
-      double zipfExponent,
-      Map<FaultKind, Double> faultRates,
-      int minSide,
-      int maxSide,
-      double pngShare,
-      boolean metadataOnly,
-      Format format,
-      boolean overwrite) {
+      SyntheticPairs.Config config, String out, Format format, boolean overwrite) {
+
+    public static Builder builder(long rows, String out) {
+      return new Builder(rows, out);
+    }
 
     public static Options defaults(long rows, String out) {
-      return new Options(
-          rows,
-          42,
-          out,
-          10_000,
-          1_000,
-          1.1,
-          SyntheticPairs.Config.defaultFaultRates(),
-          64,
-          512,
-          0.1,
-          false,
-          Format.PARQUET,
-          false);
+      return builder(rows, out).build();
     }
 
-    public Options withSeed(long s) {
-      return new Options(
-          rows,
-          s,
-          out,
-          shardSize,
-          queries,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          metadataOnly,
-          format,
-          overwrite);
-    }
-
-    public Options withOut(String o) {
-      return new Options(
-          rows,
-          seed,
-          o,
-          shardSize,
-          queries,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          metadataOnly,
-          format,
-          overwrite);
-    }
-
-    public Options withShardSize(int s) {
-      return new Options(
-          rows,
-          seed,
-          out,
-          s,
-          queries,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          metadataOnly,
-          format,
-          overwrite);
-    }
-
-    public Options withMetadataOnly(boolean m) {
-      return new Options(
-          rows,
-          seed,
-          out,
-          shardSize,
-          queries,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          m,
-          format,
-          overwrite);
-    }
-
-    public Options withFormat(Format f) {
-      return new Options(
-          rows,
-          seed,
-          out,
-          shardSize,
-          queries,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          metadataOnly,
-          f,
-          overwrite);
-    }
-
-    public Options withQueries(int q) {
-      return new Options(
-          rows,
-          seed,
-          out,
-          shardSize,
-          q,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          metadataOnly,
-          format,
-          overwrite);
-    }
-
-    public Options withSides(int min, int max) {
-      return new Options(
-          rows,
-          seed,
-          out,
-          shardSize,
-          queries,
-          zipfExponent,
-          faultRates,
-          min,
-          max,
-          pngShare,
-          metadataOnly,
-          format,
-          overwrite);
-    }
-
-    public Options withOverwrite(boolean o) {
-      return new Options(
-          rows,
-          seed,
-          out,
-          shardSize,
-          queries,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          metadataOnly,
-          format,
-          o);
+    public long rows() {
+      return config.rows();
     }
 
     void validate() {
+      SyntheticPairs.Config c = config;
       require(
-          rows >= 1 && rows <= 2_000_000_000L,
+          c.rows() >= 1 && c.rows() <= 2_000_000_000L,
           "--rows must be between 1 and 2,000,000,000",
-          "got " + rows);
+          "got " + c.rows());
       require(
-          shardSize >= 1 && shardSize <= 1_000_000,
+          c.shardSize() >= 1 && c.shardSize() <= 1_000_000,
           "--shard-size must be between 1 and 1,000,000",
-          "got " + shardSize);
+          "got " + c.shardSize());
       require(
-          queries >= 1 && queries <= 5_000_000,
+          c.queries() >= 1 && c.queries() <= 5_000_000,
           "--queries must be between 1 and 5,000,000",
-          "got " + queries);
+          "got " + c.queries());
       require(
-          zipfExponent > 0 && zipfExponent <= 4, "--zipf must be in (0, 4]", "got " + zipfExponent);
+          c.zipfExponent() > 0 && c.zipfExponent() <= 4,
+          "--zipf must be in (0, 4]",
+          "got " + c.zipfExponent());
       require(
-          minSide >= 16 && maxSide <= 8192 && minSide <= maxSide,
+          c.minSide() >= 16 && c.maxSide() <= 8192 && c.minSide() <= c.maxSide(),
           "--min-side/--max-side must satisfy 16 ≤ min ≤ max ≤ 8192",
-          "got " + minSide + ".." + maxSide);
-      require(pngShare >= 0 && pngShare <= 1, "--png-share must be in [0, 1]", "got " + pngShare);
+          "got " + c.minSide() + ".." + c.maxSide());
       require(
-          !(metadataOnly && format == Format.FILES),
+          c.pngShare() >= 0 && c.pngShare() <= 1,
+          "--png-share must be in [0, 1]",
+          "got " + c.pngShare());
+      require(
+          !(c.metadataOnly() && format == Format.FILES),
           "--metadata-only cannot be combined with --format files",
           "files format writes images");
       double total = 0;
-      for (Map.Entry<FaultKind, Double> e : faultRates.entrySet()) {
+      for (Map.Entry<FaultKind, Double> e : c.faultRates().entrySet()) {
         require(
             e.getValue() >= 0 && e.getValue() <= 0.5,
             "fault rate for " + e.getKey().label() + " must be in [0, 0.5]",
@@ -272,19 +128,96 @@ public final class GenerateJob {
             "Fix the option and run again; see sparkclip generate --help.");
       }
     }
+  }
 
-    SyntheticPairs.Config config() {
-      return new SyntheticPairs.Config(
-          rows,
-          seed,
-          shardSize,
-          queries,
-          zipfExponent,
-          faultRates,
-          minSide,
-          maxSide,
-          pngShare,
-          metadataOnly);
+  /** Fluent builder for {@link Options}; defaults are the CLI's defaults. */
+  public static final class Builder {
+    private final long rows;
+    private final String out;
+    private long seed = 42;
+    private int shardSize = 10_000;
+    private int queries = 1_000;
+    private double zipfExponent = 1.1;
+    private Map<FaultKind, Double> faultRates = SyntheticPairs.Config.defaultFaultRates();
+    private int minSide = 64;
+    private int maxSide = 512;
+    private double pngShare = 0.1;
+    private boolean metadataOnly;
+    private Format format = Format.PARQUET;
+    private boolean overwrite;
+
+    private Builder(long rows, String out) {
+      this.rows = rows;
+      this.out = out;
+    }
+
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder shardSize(int v) {
+      shardSize = v;
+      return this;
+    }
+
+    public Builder queries(int v) {
+      queries = v;
+      return this;
+    }
+
+    public Builder zipfExponent(double v) {
+      zipfExponent = v;
+      return this;
+    }
+
+    public Builder faultRates(Map<FaultKind, Double> v) {
+      faultRates = v;
+      return this;
+    }
+
+    public Builder sides(int min, int max) {
+      minSide = min;
+      maxSide = max;
+      return this;
+    }
+
+    public Builder pngShare(double v) {
+      pngShare = v;
+      return this;
+    }
+
+    public Builder metadataOnly(boolean v) {
+      metadataOnly = v;
+      return this;
+    }
+
+    public Builder format(Format v) {
+      format = v;
+      return this;
+    }
+
+    public Builder overwrite(boolean v) {
+      overwrite = v;
+      return this;
+    }
+
+    public Options build() {
+      return new Options(
+          new SyntheticPairs.Config(
+              rows,
+              seed,
+              shardSize,
+              queries,
+              zipfExponent,
+              faultRates,
+              minSide,
+              maxSide,
+              pngShare,
+              metadataOnly),
+          out,
+          format,
+          overwrite);
     }
   }
 
@@ -316,11 +249,11 @@ public final class GenerateJob {
     Dataset<Long> shardIds =
         spark.range(0, shards, 1, (int) Math.min(shards, Integer.MAX_VALUE)).as(Encoders.LONG());
     if (options.format() == Format.PARQUET) {
-      StructType schema = options.metadataOnly() ? Schemas.METADATA_ONLY : Schemas.IMG2DATASET;
+      StructType schema = config.metadataOnly() ? Schemas.METADATA_ONLY : Schemas.IMG2DATASET;
       Sparks.describe(
           spark,
           "generate",
-          options.metadataOnly() ? "write metadata shards" : "render images and write shards");
+          config.metadataOnly() ? "write metadata shards" : "render images and write shards");
       shardIds
           .flatMap(new ShardRows(config, schema), Encoders.row(schema))
           .write()
@@ -412,14 +345,14 @@ public final class GenerateJob {
     summary.put("command", "generate");
     summary.put("rows", r.rows());
     summary.put("shards", r.shards());
-    summary.put("seed", options.seed());
-    summary.put("shard_size", options.shardSize());
-    summary.put("queries", options.queries());
-    summary.put("zipf_exponent", options.zipfExponent());
-    summary.put("metadata_only", options.metadataOnly());
+    summary.put("seed", options.config().seed());
+    summary.put("shard_size", options.config().shardSize());
+    summary.put("queries", options.config().queries());
+    summary.put("zipf_exponent", options.config().zipfExponent());
+    summary.put("metadata_only", options.config().metadataOnly());
     summary.put("format", options.format().name().toLowerCase(java.util.Locale.ROOT));
     Map<String, Double> rates = new TreeMap<>();
-    options.faultRates().forEach((k, v) -> rates.put(k.label(), v));
+    options.config().faultRates().forEach((k, v) -> rates.put(k.label(), v));
     summary.put("fault_rates", rates);
     summary.put("faults", r.faults());
     summary.put("seconds", Math.round(r.seconds() * 1000) / 1000.0);
@@ -476,8 +409,8 @@ public final class GenerateJob {
     @Override
     public Iterator<Row> call(Long shard) {
       SyntheticPairs gen = new SyntheticPairs(config);
-      long from = shard * config.shardSize();
-      long to = Math.min(config.rows(), from + config.shardSize());
+      long from = config.firstRow(shard);
+      long to = config.endRow(shard);
       return new Iterator<>() {
         long i = from;
 
@@ -535,8 +468,8 @@ public final class GenerateJob {
     @Override
     public Iterator<Row> call(Long shard) {
       SyntheticPairs gen = new SyntheticPairs(config);
-      long from = shard * config.shardSize();
-      long to = Math.min(config.rows(), from + config.shardSize());
+      long from = config.firstRow(shard);
+      long to = config.endRow(shard);
       List<Row> out = new ArrayList<>();
       for (long i = from; i < to; i++) {
         if (gen.faultOf(i) == null) {
@@ -579,8 +512,8 @@ public final class GenerateJob {
       FileSystem fs = new Path(out).getFileSystem(conf.value());
       while (shards.hasNext()) {
         long shard = shards.next();
-        long from = shard * config.shardSize();
-        long to = Math.min(config.rows(), from + config.shardSize());
+        long from = config.firstRow(shard);
+        long to = config.endRow(shard);
         try (OutputStream tsv =
             fs.create(new Path(parts, String.format("%05d.tsv", shard)), true)) {
           for (long i = from; i < to; i++) {

@@ -59,6 +59,16 @@ public final class SyntheticPairs implements Serializable {
       return rows == 0 ? 0 : (rows + shardSize - 1) / shardSize;
     }
 
+    /** Index of the first row of a shard. */
+    public long firstRow(long shard) {
+      return shard * shardSize;
+    }
+
+    /** Index one past the last row of a shard. */
+    public long endRow(long shard) {
+      return Math.min(rows, firstRow(shard) + shardSize);
+    }
+
     /** Digits of the within-shard part of the key: 4 like img2dataset, more for big shards. */
     int indexDigits() {
       return Math.max(4, String.valueOf(shardSize - 1).length());

@@ -44,7 +44,7 @@ class GenerateJobTest {
   static void start() {
     spark = LocalSpark.start("GenerateJobTest");
     raw = tmp.resolve("raw").toString();
-    new GenerateJob(spark, GenerateJob.Options.defaults(3000, raw).withShardSize(1000).withSeed(7))
+    new GenerateJob(spark, GenerateJob.Options.builder(3000, raw).shardSize(1000).seed(7).build())
         .run();
   }
 
@@ -86,11 +86,9 @@ class GenerateJobTest {
   void sameSeedGivesByteIdenticalRowsDifferentSeedDoesNot() {
     String again = tmp.resolve("again").toString();
     String other = tmp.resolve("other").toString();
-    new GenerateJob(
-            spark, GenerateJob.Options.defaults(3000, again).withShardSize(1000).withSeed(7))
+    new GenerateJob(spark, GenerateJob.Options.builder(3000, again).shardSize(1000).seed(7).build())
         .run();
-    new GenerateJob(
-            spark, GenerateJob.Options.defaults(3000, other).withShardSize(1000).withSeed(8))
+    new GenerateJob(spark, GenerateJob.Options.builder(3000, other).shardSize(1000).seed(8).build())
         .run();
     Dataset<Row> a = read(raw);
     Dataset<Row> b = read(again);
@@ -255,7 +253,8 @@ class GenerateJobTest {
         };
     spark.sparkContext().addSparkListener(listener);
     try {
-      new GenerateJob(spark, GenerateJob.Options.defaults(1_000_000, meta).withMetadataOnly(true))
+      new GenerateJob(
+              spark, GenerateJob.Options.builder(1_000_000, meta).metadataOnly(true).build())
           .run();
       spark.sparkContext().listenerBus().waitUntilEmpty();
     } finally {
@@ -284,9 +283,10 @@ class GenerateJobTest {
     String files = tmp.resolve("files").toString();
     new GenerateJob(
             spark,
-            GenerateJob.Options.defaults(300, files)
-                .withShardSize(100)
-                .withFormat(GenerateJob.Format.FILES))
+            GenerateJob.Options.builder(300, files)
+                .shardSize(100)
+                .format(GenerateJob.Format.FILES)
+                .build())
         .run();
     List<String> tsv = Files.readAllLines(Path.of(files, "captions.tsv"));
     assertThat(tsv.get(0)).as("header").isEqualTo("key\tfile\tcaption\tquery\tuid");
