@@ -151,4 +151,14 @@ public final class ClipErrors {
             "export tokenizer.json with Hugging Face tokenizers (or tools/make_fixtures.py)."),
         cause);
   }
+
+  public static ClipException towerWidthMismatch(String file, long actual, long configured) {
+    return new ClipException(
+        msg(
+            "Model " + file + " outputs embeddings of width " + actual + ".",
+            "config.json says embed_dim "
+                + configured
+                + ", so this tower belongs to another model.",
+            "use the towers and config.json exported together for one model."));
+  }
 }
