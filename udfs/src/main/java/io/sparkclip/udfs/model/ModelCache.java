@@ -15,6 +15,7 @@ import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -27,7 +28,6 @@ import java.util.zip.CRC32;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,12 +137,19 @@ public final class ModelCache {
       return files;
     }
     String base = fs.getFileStatus(src).getPath().toUri().getPath();
-    RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> it = fs.listFiles(src, true);
-    while (it.hasNext()) {
-      FileStatus st = it.next();
-      String rel = st.getPath().toUri().getPath().substring(base.length()).replaceFirst("^/", "");
-      if (!rel.startsWith(".")) {
-        files.put(rel, st.getLen());
+    ArrayDeque<org.apache.hadoop.fs.Path> dirs = new ArrayDeque<>();
+    dirs.add(src);
+    while (!dirs.isEmpty()) {
+      for (FileStatus st : fs.listStatus(dirs.poll())) {
+        String rel = st.getPath().toUri().getPath().substring(base.length()).replaceFirst("^/", "");
+        if (rel.startsWith(".") || rel.contains("/.")) {
+          continue; // hidden files (e.g. .crc) are not part of the model
+        }
+        if (st.isDirectory()) {
+          dirs.add(st.getPath());
+        } else {
+          files.put(rel, st.getLen());
+        }
       }
     }
     return files;
