@@ -42,6 +42,7 @@ public final class PillowResample {
   }
 
   static final int PRECISION_BITS = 32 - 8 - 2;
+  private static final int HALF = 1 << (PRECISION_BITS - 1);
 
   /** Filter coefficients of one axis, as Pillow's precompute_coeffs + normalize_coeffs_8bpc. */
   static final class Coeffs {
@@ -141,13 +142,30 @@ public final class PillowResample {
           int xmin = ch.bounds[ox * 2];
           int xmax = ch.bounds[ox * 2 + 1];
           int kOff = ox * ksize;
-          for (int b = 0; b < bands; b++) {
-            int ss = 1 << (PRECISION_BITS - 1);
-            int p = inRow + xmin * bands + b;
-            for (int x = 0; x < xmax; x++, p += bands) {
-              ss += (in[p] & 0xff) * ch.kk[kOff + x];
+          int p = inRow + xmin * bands;
+          int o = outRow + xx * bands;
+          if (bands == 3) {
+            int s0 = HALF;
+            int s1 = HALF;
+            int s2 = HALF;
+            for (int x = 0; x < xmax; x++, p += 3) {
+              int k = ch.kk[kOff + x];
+              s0 += (in[p] & 0xff) * k;
+              s1 += (in[p + 1] & 0xff) * k;
+              s2 += (in[p + 2] & 0xff) * k;
             }
-            tmp[outRow + xx * bands + b] = (byte) clip8(ss);
+            tmp[o] = (byte) clip8(s0);
+            tmp[o + 1] = (byte) clip8(s1);
+            tmp[o + 2] = (byte) clip8(s2);
+          } else {
+            for (int b = 0; b < bands; b++) {
+              int ss = HALF;
+              int q = p + b;
+              for (int x = 0; x < xmax; x++, q += bands) {
+                ss += (in[q] & 0xff) * ch.kk[kOff + x];
+              }
+              tmp[o + b] = (byte) clip8(ss);
+            }
           }
         }
       }
@@ -164,19 +182,24 @@ public final class PillowResample {
     byte[] out = new byte[w * h * bands];
     int ksize = cv.ksize;
     int rowLen = tmpW * bands;
+    int[] acc = new int[rowLen];
     for (int yy = 0; yy < h; yy++) {
       int oy = y0 + yy;
       int ymin = cv.bounds[oy * 2] - rowFirst;
       int ymax = cv.bounds[oy * 2 + 1];
       int kOff = oy * ksize;
+      java.util.Arrays.fill(acc, HALF);
+      // Row-wise accumulation (exact integer sums, so the order does not change the result).
+      for (int y = 0; y < ymax; y++) {
+        int k = cv.kk[kOff + y];
+        int p = (ymin + y) * rowLen;
+        for (int i = 0; i < rowLen; i++) {
+          acc[i] += (tmp[p + i] & 0xff) * k;
+        }
+      }
       int outRow = yy * rowLen;
       for (int i = 0; i < rowLen; i++) {
-        int ss = 1 << (PRECISION_BITS - 1);
-        int p = ymin * rowLen + i;
-        for (int y = 0; y < ymax; y++, p += rowLen) {
-          ss += (tmp[p] & 0xff) * cv.kk[kOff + y];
-        }
-        out[outRow + i] = (byte) clip8(ss);
+        out[outRow + i] = (byte) clip8(acc[i]);
       }
     }
     return new Raster8(w, h, src.mode, out);

@@ -84,6 +84,13 @@ public final class ClipBench {
     System.out.printf(
         "decode bench: %d JPEGs, %.1f MB, OpenCV available: %s, one thread%n",
         images.size(), bytes / 1e6, ImageDecoder.openCvAvailable());
+    if (ImageDecoder.openCvAvailable()) {
+      for (String line : org.opencv.core.Core.getBuildInformation().split("\n")) {
+        if (line.contains("JPEG") || line.contains("WEBP") || line.contains("CPU/HW")) {
+          System.out.println("  opencv build: " + line.trim());
+        }
+      }
+    }
     ClipImageTransform t = new ClipImageTransform(PreprocessConfig.clip(224));
     float[] out = new float[t.tensorSize()];
     Object[][] variants = {
