@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs io.sparkclip.udfs.bench.ClipBench (udfs test sources) with the udfs test classpath.
+#   bench/run.sh decode /tmp/sparkclip-bench/images [seconds]
+#   bench/run.sh embed udfs/src/test/resources/tiny-clip [threads] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CP_FILE=udfs/target/bench-classpath.txt
+mvn -B -ntp -q -pl udfs -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$(pwd)/$CP_FILE" -Dmdep.includeScope=test >/dev/null
+exec java -Xmx4g -cp "udfs/target/classes:udfs/target/test-classes:$(cat "$CP_FILE")" \
+  io.sparkclip.udfs.bench.ClipBench "$@"

@@ -1,0 +1,79 @@
+package io.sparkclip.udfs.embed;
+
+import io.sparkclip.udfs.ClipErrors;
+import io.sparkclip.udfs.model.ModelDirectory;
+import io.sparkclip.udfs.model.PreprocessConfig;
+import io.sparkclip.udfs.preprocess.BadImageException;
+import io.sparkclip.udfs.preprocess.ClipImageTransform;
+import io.sparkclip.udfs.preprocess.ImageDecoder;
+import io.sparkclip.udfs.session.OnnxTower;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Image bytes -> CLIP image embeddings. One bad image only marks its own row. */
+public final class ImageEmbedder implements BatchEmbedder<byte[]> {
+  private static final Logger LOG = LoggerFactory.getLogger(ImageEmbedder.class);
+
+  private final ImageDecoder decoder;
+  private final ClipImageTransform transform;
+  private final OnnxTower tower;
+
+  public ImageEmbedder(ImageDecoder decoder, PreprocessConfig cfg, OnnxTower tower) {
+    this.decoder = decoder;
+    this.transform = new ClipImageTransform(cfg);
+    this.tower = tower;
+    int modelSize = tower.imageSize();
+    if (modelSize > 0 && modelSize != cfg.size()) {
+      throw ClipErrors.badConfig(
+          ModelDirectory.PREPROCESS_CFG,
+          "size " + cfg.size() + " but " + tower.file() + " expects " + modelSize + " px.",
+          "set size to " + modelSize + ".");
+    }
+  }
+
+  /** Checks the tower's embedding width against config.json. */
+  public static void checkWidth(ModelDirectory dir, OnnxTower tower) {
+    if (tower.embedDim() > 0 && tower.embedDim() != dir.embedDim()) {
+      throw ClipErrors.towerWidthMismatch(tower.file(), tower.embedDim(), dir.embedDim());
+    }
+  }
+
+  public ClipImageTransform transform() {
+    return transform;
+  }
+
+  @Override
+  public PreparedBatch prepare(List<byte[]> images) {
+    int n = images.size();
+    int per = transform.tensorSize();
+    EmbedResult[] failures = new EmbedResult[n];
+    float[] pixels = new float[n * per];
+    int g = 0;
+    for (int i = 0; i < n; i++) {
+      try {
+        byte[] rgb = transform.toRgb8(decoder.decode(images.get(i)));
+        transform.normalize(rgb, pixels, g * per);
+        g++;
+      } catch (BadImageException e) {
+        failures[i] = EmbedResult.failed(e.status(), e.getMessage());
+        LOG.debug("image {} of batch: {} {}", i, e.status().value(), e.getMessage());
+      } catch (RuntimeException | OutOfMemoryError e) {
+        failures[i] =
+            EmbedResult.failed(
+                io.sparkclip.udfs.RowStatus.DECODE_ERROR,
+                "preprocessing failed: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+        LOG.warn("image {} of batch failed in preprocessing", i, e);
+      }
+    }
+    return new PreparedBatch(failures, pixels, null);
+  }
+
+  @Override
+  public EmbedResult[] infer(PreparedBatch b) {
+    if (b.good == 0) {
+      return b.failures.clone();
+    }
+    return b.merge(tower.runImages(b.pixels, b.good, transform.config().size()));
+  }
+}

@@ -1,0 +1,127 @@
+package io.sparkclip.udfs.session;
+
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import io.sparkclip.udfs.ClipErrors;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One ONNX Runtime session per (model file, device, intra-op threads) per JVM: created lazily on
+ * first use (double-checked), shared by all tasks of the executor, closed by a shutdown hook.
+ */
+public final class SessionCache {
+  private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
+  private static final Map<String, OnnxTower> SESSIONS = new ConcurrentHashMap<>();
+  private static volatile boolean hookInstalled;
+
+  private SessionCache() {}
+
+  /** Whether this ONNX Runtime build has the CUDA execution provider. */
+  public static boolean cudaProviderAvailable() {
+    try {
+      return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+    } catch (RuntimeException | LinkageError e) {
+      return false;
+    }
+  }
+
+  /** The first {@code gpu} resource address of the running Spark task, if any. */
+  public static Optional<String> taskGpu() {
+    TaskContext tc = TaskContext.get();
+    if (tc == null) {
+      return Optional.empty();
+    }
+    scala.Option<ResourceInformation> gpu = tc.resources().get("gpu");
+    if (gpu.isEmpty() || gpu.get().addresses().length == 0) {
+      return Optional.empty();
+    }
+    return Optional.of(gpu.get().addresses()[0]);
+  }
+
+  /** Intra-op threads for this task: {@code spark.task.cpus} inside Spark, else all cores. */
+  public static int taskThreads() {
+    TaskContext tc = TaskContext.get();
+    return tc != null ? Math.max(1, tc.cpus()) : Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Resolves {@code deviceParam} for the current task and returns the cached session. */
+  public static OnnxTower get(Path onnx, String deviceParam) {
+    Device device = Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
+    return get(onnx, device, taskThreads());
+  }
+
+  public static OnnxTower get(Path onnx, Device device, int intraOpThreads) {
+    String key = onnx.toAbsolutePath() + "|" + device + "|" + intraOpThreads;
+    OnnxTower t = SESSIONS.get(key);
+    if (t == null) {
+      synchronized (SESSIONS) {
+        t = SESSIONS.get(key);
+        if (t == null) {
+          installHook();
+          t = open(onnx, device, intraOpThreads);
+          SESSIONS.put(key, t);
+        }
+      }
+    }
+    return t;
+  }
+
+  static OnnxTower open(Path onnx, Device device, int intraOpThreads) {
+    long t0 = System.nanoTime();
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    OrtSession session;
+    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+      opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      opts.setIntraOpNumThreads(intraOpThreads);
+      opts.setInterOpNumThreads(1);
+      opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+      if (device.isCuda()) {
+        try {
+          opts.addCUDA(device.id());
+        } catch (OrtException | RuntimeException | LinkageError e) {
+          throw ClipErrors.cudaUnavailable(device.toString(), e);
+        }
+      }
+      session = env.createSession(onnx.toString(), opts);
+    } catch (OrtException e) {
+      throw ClipErrors.unreadableOnnx(onnx.toString(), e);
+    }
+    OnnxTower tower = new OnnxTower(onnx.toString(), env, session, device);
+    LOG.info(
+        "Opened {} with {} intra-op threads in {} ms",
+        tower,
+        intraOpThreads,
+        (System.nanoTime() - t0) / 1_000_000);
+    return tower;
+  }
+
+  private static void installHook() {
+    if (!hookInstalled) {
+      hookInstalled = true;
+      Runtime.getRuntime()
+          .addShutdownHook(new Thread(SessionCache::closeAll, "sparkclip-close-onnx-sessions"));
+    }
+  }
+
+  /** Closes and forgets every session (shutdown hook; tests). */
+  public static void closeAll() {
+    synchronized (SESSIONS) {
+      SESSIONS.values().forEach(OnnxTower::close);
+      SESSIONS.clear();
+    }
+  }
+
+  /** Number of open sessions (tests, metrics). */
+  public static int size() {
+    return SESSIONS.size();
+  }
+}

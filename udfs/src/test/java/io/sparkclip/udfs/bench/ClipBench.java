@@ -1,0 +1,202 @@
+package io.sparkclip.udfs.bench;
+
+import io.sparkclip.udfs.embed.Vectors;
+import io.sparkclip.udfs.model.ModelDirectory;
+import io.sparkclip.udfs.model.PreprocessConfig;
+import io.sparkclip.udfs.preprocess.BadImageException;
+import io.sparkclip.udfs.preprocess.ClipImageTransform;
+import io.sparkclip.udfs.preprocess.ImageDecoder;
+import io.sparkclip.udfs.preprocess.Raster8;
+import io.sparkclip.udfs.session.Device;
+import io.sparkclip.udfs.session.OnnxTower;
+import io.sparkclip.udfs.session.SessionCache;
+import io.sparkclip.udfs.text.ClipTokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+/**
+ * Throughput benchmarks (not a test). See bench/README.md for how to run it.
+ *
+ * <pre>
+ * ClipBench decode DIR [seconds]                 decode / decode+preprocess images/s, one thread
+ * ClipBench embed MODEL_DIR [threads] [seconds]  session images/s and texts/s at batch 1/32/128
+ * </pre>
+ */
+public final class ClipBench {
+  private ClipBench() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 2) {
+      System.err.println(
+          "usage: ClipBench decode DIR [seconds] | embed MODEL_DIR [threads] [seconds]");
+      System.exit(2);
+    }
+    switch (args[0]) {
+      case "decode" ->
+          decode(Paths.get(args[1]), args.length > 2 ? Double.parseDouble(args[2]) : 5);
+      case "embed" ->
+          embed(
+              Paths.get(args[1]),
+              args.length > 2
+                  ? Integer.parseInt(args[2])
+                  : Runtime.getRuntime().availableProcessors(),
+              args.length > 3 ? Double.parseDouble(args[3]) : 8);
+      default -> throw new IllegalArgumentException(args[0]);
+    }
+  }
+
+  @FunctionalInterface
+  interface Work {
+    void run(byte[] image) throws BadImageException;
+  }
+
+  /** Items per second of {@code work} over the images, one thread, after one warm-up pass. */
+  static double rate(List<byte[]> images, double seconds, Work work) throws BadImageException {
+    for (byte[] b : images) {
+      work.run(b);
+    }
+    long n = 0;
+    long t0 = System.nanoTime();
+    long end = t0 + (long) (seconds * 1e9);
+    while (System.nanoTime() < end) {
+      for (byte[] b : images) {
+        work.run(b);
+      }
+      n += images.size();
+    }
+    return n / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  static void decode(Path dir, double seconds) throws Exception {
+    List<byte[]> images = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.sorted().toList()) {
+        images.add(Files.readAllBytes(p));
+      }
+    }
+    long bytes = images.stream().mapToLong(b -> b.length).sum();
+    System.out.printf(
+        "decode bench: %d JPEGs, %.1f MB, OpenCV available: %s, one thread%n",
+        images.size(), bytes / 1e6, ImageDecoder.openCvAvailable());
+    if (ImageDecoder.openCvAvailable()) {
+      for (String line : org.opencv.core.Core.getBuildInformation().split("\n")) {
+        if (line.contains("JPEG") || line.contains("WEBP") || line.contains("CPU/HW")) {
+          System.out.println("  opencv build: " + line.trim());
+        }
+      }
+    }
+    ClipImageTransform t = new ClipImageTransform(PreprocessConfig.clip(224));
+    float[] out = new float[t.tensorSize()];
+    Object[][] variants = {
+      {
+        "imageio (JDK libjpeg 6b)",
+        new ImageDecoder(ImageDecoder.Backend.IMAGEIO, Long.MAX_VALUE, 0)
+      },
+      {"opencv (libjpeg-turbo)", new ImageDecoder(ImageDecoder.Backend.OPENCV, Long.MAX_VALUE, 0)},
+      {"auto (default)", ImageDecoder.defaults()},
+      {
+        "auto + reducedJpegTarget=224",
+        new ImageDecoder(ImageDecoder.Backend.AUTO, Long.MAX_VALUE, 224)
+      }
+    };
+    System.out.printf("%-30s %14s %24s%n", "decoder", "decode img/s", "decode+preprocess img/s");
+    for (Object[] v : variants) {
+      ImageDecoder d = (ImageDecoder) v[1];
+      double dec = rate(images, seconds, b -> d.decode(b));
+      double full = rate(images, seconds, b -> t.normalize(t.toRgb8(d.decode(b)), out, 0));
+      System.out.printf("%-30s %14.1f %24.1f%n", v[0], dec, full);
+    }
+    double pre = 0;
+    Raster8[] decoded = new Raster8[images.size()];
+    for (int i = 0; i < decoded.length; i++) {
+      decoded[i] = ImageDecoder.defaults().decode(images.get(i));
+    }
+    long n = 0;
+    long t0 = System.nanoTime();
+    while (System.nanoTime() - t0 < seconds * 1e9) {
+      for (Raster8 r : decoded) {
+        t.normalize(t.toRgb8(r), out, 0);
+      }
+      n += decoded.length;
+    }
+    pre = n / ((System.nanoTime() - t0) / 1e9);
+    System.out.printf("%-30s %14s %24.1f%n", "preprocess only (resize 224)", "-", pre);
+    // Parity cost of the approximate mode: tensors vs the exact path on the same images.
+    ImageDecoder exact = ImageDecoder.defaults();
+    ImageDecoder approx = (ImageDecoder) variants[3][1];
+    float[] a = new float[t.tensorSize()];
+    float[] b = new float[t.tensorSize()];
+    double sum = 0;
+    double worst = 0;
+    for (byte[] img : images) {
+      t.normalize(t.toRgb8(exact.decode(img)), a, 0);
+      t.normalize(t.toRgb8(approx.decode(img)), b, 0);
+      double mad = 0;
+      for (int i = 0; i < a.length; i++) {
+        mad += Math.abs(a[i] - b[i]);
+      }
+      mad /= a.length;
+      sum += mad;
+      worst = Math.max(worst, mad);
+    }
+    System.out.printf(
+        "reducedJpegTarget=224 vs exact: mean |tensor diff| %.5f (worst image %.5f)%n",
+        sum / images.size(), worst);
+  }
+
+  static void embed(Path modelDir, int threads, double seconds) throws IOException {
+    ModelDirectory dir = ModelDirectory.open(modelDir);
+    OnnxTower visual = SessionCache.get(dir.visualOnnx(), Device.CPU, threads);
+    OnnxTower textual = SessionCache.get(dir.textualOnnx(), Device.CPU, threads);
+    int size = dir.preprocessConfig().size();
+    System.out.printf(
+        "embed bench: %s, image %dpx, embed_dim %d, CPU, %d intra-op threads%n",
+        modelDir, size, dir.embedDim(), threads);
+    Random rnd = new Random(1);
+    ClipTokenizer tok = ClipTokenizer.load(dir.tokenizerJson(), dir.contextLength());
+    String[] colours = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown"};
+    String[] shapes = {"circle", "square", "triangle", "star", "hexagon", "cross", "diamond"};
+    System.out.printf("%-6s %12s %12s%n", "batch", "images/s", "texts/s");
+    for (int batch : new int[] {1, 32, 128}) {
+      float[] pixels = new float[batch * 3 * size * size];
+      for (int i = 0; i < pixels.length; i++) {
+        pixels[i] = (float) rnd.nextGaussian();
+      }
+      List<String> texts = new ArrayList<>();
+      for (int i = 0; i < batch; i++) {
+        texts.add("a photo of a " + colours[i % 8] + " " + shapes[i % 7] + " on the left");
+      }
+      long[] ids = new long[batch * dir.contextLength()];
+      double img = timed(seconds, batch, () -> visual.runImages(pixels, batch, size));
+      double txt =
+          timed(
+              seconds,
+              batch,
+              () -> {
+                tok.tokenize(texts, ids);
+                textual.runTokens(ids, batch, dir.contextLength());
+              });
+      System.out.printf("%-6d %12.1f %12.1f%n", batch, img, txt);
+    }
+    float[][] e = visual.runImages(new float[3 * size * size], 1, size);
+    System.out.printf("(sanity: |embedding| = %.4f)%n", Math.sqrt(Vectors.cosine(e[0], e[0])));
+  }
+
+  static double timed(double seconds, int perCall, Runnable r) {
+    r.run(); // warm-up
+    r.run();
+    long n = 0;
+    long t0 = System.nanoTime();
+    do {
+      r.run();
+      n += perCall;
+    } while (System.nanoTime() - t0 < seconds * 1e9);
+    return n / ((System.nanoTime() - t0) / 1e9);
+  }
+}
