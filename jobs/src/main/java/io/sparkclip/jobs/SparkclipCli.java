@@ -1,5 +1,6 @@
 package io.sparkclip.jobs;
 
+import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.GenerateCommand;
 import io.sparkclip.jobs.cli.InspectCommand;
 import io.sparkclip.jobs.cli.MatchQueriesCommand;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       InspectCommand.class,
       MatchQueriesCommand.class,
+      DedupCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
