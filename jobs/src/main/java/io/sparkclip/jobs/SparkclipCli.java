@@ -1,5 +1,6 @@
 package io.sparkclip.jobs;
 
+import io.sparkclip.jobs.cli.BalanceCommand;
 import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.GenerateCommand;
 import io.sparkclip.jobs.cli.InspectCommand;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       MatchQueriesCommand.class,
       DedupCommand.class,
+      BalanceCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
