@@ -1,7 +1,10 @@
 package io.sparkclip.jobs;
 
+import io.sparkclip.jobs.cli.BalanceCommand;
+import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.GenerateCommand;
 import io.sparkclip.jobs.cli.InspectCommand;
+import io.sparkclip.jobs.cli.MatchQueriesCommand;
 import io.sparkclip.schemas.SparkclipException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -17,7 +20,14 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "sparkclip 0.1.0",
     description = "Curate web-scale image-text pairs into an embedded CLIP dataset, on Spark.",
-    subcommands = {GenerateCommand.class, InspectCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      GenerateCommand.class,
+      InspectCommand.class,
+      MatchQueriesCommand.class,
+      DedupCommand.class,
+      BalanceCommand.class,
+      CommandLine.HelpCommand.class
+    },
     footer = {
       "",
       "Run 'sparkclip <command> --help' for a command's options and examples.",

@@ -70,6 +70,28 @@ public final class Columns {
   /** The uid a rejected row duplicates, for dedup stages; null otherwise. */
   public static final String RELATED_UID = "related_uid";
 
+  // --- curation outputs (match-queries, dedup, balance) ---
+  /** Every query of the query list found in the caption (match-queries). */
+  public static final String MATCHED_QUERIES = "matched_queries";
+
+  /** An input {@code query} column is kept under this name when match-queries sets its own. */
+  public static final String SOURCE_QUERY = "source_query";
+
+  /** The duplicate cluster a row belongs to (its smallest member key); null if none. */
+  public static final String DUP_CLUSTER = "dup_cluster";
+
+  /** The uid of the row kept for the row's duplicate cluster; null for the kept row. */
+  public static final String DUP_OF = "dup_of";
+
+  /** 64-bit perceptual hash of the decoded image (dedup); null when it cannot be decoded. */
+  public static final String PHASH = "phash";
+
+  /** Per-query count tables (match-queries, balance). */
+  public static final String ROWS = "rows";
+
+  public static final String ROWS_BEFORE = "rows_before";
+  public static final String ROWS_AFTER = "rows_after";
+
   // --- generator ground truth ---
   public static final String FAULT = "fault";
   public static final String ORIGINAL_UID = "original_uid";

@@ -71,4 +71,17 @@ public final class Schemas {
           .add(Columns.DETAIL, StringType, true /* nullable */)
           .add(
               Columns.RELATED_UID, StringType, true /* nullable: the uid a duplicate duplicates */);
+
+  /** Matches per query (match-queries' {@code query_counts/}). */
+  public static final StructType QUERY_COUNTS =
+      new StructType()
+          .add(Columns.QUERY, StringType, false /* nullable */)
+          .add(Columns.ROWS, org.apache.spark.sql.types.DataTypes.LongType, false /* nullable */);
+
+  /** Rows per query before and after balance ({@code query_counts/}). */
+  public static final StructType BALANCE_COUNTS =
+      new StructType()
+          .add(Columns.QUERY, StringType, false /* nullable */)
+          .add(Columns.ROWS_BEFORE, org.apache.spark.sql.types.DataTypes.LongType, false)
+          .add(Columns.ROWS_AFTER, org.apache.spark.sql.types.DataTypes.LongType, false);
 }

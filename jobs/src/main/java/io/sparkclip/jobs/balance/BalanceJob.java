@@ -1,0 +1,247 @@
+package io.sparkclip.jobs.balance;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.format_string;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.shiftrightunsigned;
+import static org.apache.spark.sql.functions.trim;
+import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
+
+import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.curate.CurationInput;
+import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.schemas.ColumnMapping;
+import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
+import io.sparkclip.schemas.RejectReason;
+import io.sparkclip.schemas.ResolvedLayout;
+import io.sparkclip.schemas.SparkclipException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * {@code sparkclip balance}: caps the pairs per query, WIT-style (at most N per query, default
+ * 20,000). Deterministic: within a query, rows are ranked by {@code xxhash64(uid, seed)} (then uid,
+ * source id, url), so which rows survive depends only on the data and the seed, never on
+ * partitioning or task order.
+ *
+ * <p>{@code PROBABILISTIC} is MetaCLIP's balancing: for every matched query q of a row (the {@code
+ * matched_queries} array if present, else the {@code query} column), the row is drawn with
+ * probability min(1, t / count(q)), the draw being {@code xxhash64(uid, q, seed)} mapped to [0, 1);
+ * the row is kept if any of its queries draws it. Writes {@code query_counts/} (query, rows_before,
+ * rows_after) next to data and rejects.
+ */
+public final class BalanceJob {
+  public static final String JOB = "balance";
+  public static final String STAGE = "balance";
+  public static final String QUERY_COUNTS_DIR = "query_counts";
+
+  public enum Mode {
+    CAP,
+    PROBABILISTIC
+  }
+
+  public record Options(
+      String input,
+      String out,
+      ColumnMapping mapping,
+      boolean overwrite,
+      Mode mode,
+      long cap,
+      long seed) {
+    public static Options defaults(String input, String out) {
+      return new Options(input, out, ColumnMapping.DETECT, false, Mode.CAP, 20_000, 0);
+    }
+
+    public Options withCap(long c) {
+      return new Options(input, out, mapping, overwrite, mode, c, seed);
+    }
+
+    public Options withMode(Mode m) {
+      return new Options(input, out, mapping, overwrite, m, cap, seed);
+    }
+
+    public Options withSeed(long s) {
+      return new Options(input, out, mapping, overwrite, mode, cap, s);
+    }
+
+    public Options withOut(String o) {
+      return new Options(input, o, mapping, overwrite, mode, cap, seed);
+    }
+
+    public Options withOverwrite(boolean o) {
+      return new Options(input, out, mapping, o, mode, cap, seed);
+    }
+
+    void validate() {
+      if (input == null || input.isBlank() || out == null || out.isBlank()) {
+        throw new SparkclipException(
+            "balance needs an input and --out.",
+            "Nothing to read or nowhere to write.",
+            "See sparkclip balance --help for an example.");
+      }
+      if (new Path(out).equals(new Path(input))) {
+        throw new SparkclipException(
+            "--out is the input path '" + input + "'.",
+            "balance would overwrite the data it reads.",
+            "Write to another directory.");
+      }
+      if (cap < 1) {
+        throw new SparkclipException(
+            "Invalid balance option: --cap must be ≥ 1.",
+            "got " + cap + ".",
+            "Use e.g. --cap 20000 (the WIT figure).");
+      }
+    }
+  }
+
+  private final SparkSession spark;
+  private final Options options;
+
+  public BalanceJob(SparkSession spark, Options options) {
+    this.spark = spark;
+    this.options = options;
+  }
+
+  public CurationSummary run() {
+    long start = System.nanoTime();
+    options.validate();
+    CurationInput in = CurationInput.read(spark, options.input(), options.mapping());
+    ResolvedLayout layout = in.layout();
+    Column query =
+        layout
+            .query()
+            .orElseThrow(
+                () ->
+                    Errors.badSchema(
+                        "balance input has no query column.",
+                        in.pairs().schema(),
+                        "Run sparkclip match-queries first, or name the column with --query-col.",
+                        options.input()));
+    Paths.prepareOutput(spark, options.out(), options.overwrite());
+
+    Dataset<Row> labelled =
+        CurationOutput.reject(
+            in.labelUnusable(STAGE),
+            query.isNull().or(trim(query).equalTo("")),
+            STAGE,
+            lit(RejectReason.NO_QUERY),
+            lit("no query to balance on"),
+            lit(null));
+    Column eligible = CurationOutput.kept();
+    labelled = labelled.withColumn("_eligible", eligible);
+
+    Sparks.describe(spark, JOB, options.mode() == Mode.CAP ? "rank rows per query" : "draw rows");
+    labelled =
+        options.mode() == Mode.CAP
+            ? cap(labelled, layout, query)
+            : probabilistic(labelled, in, query);
+    labelled = labelled.persist(StorageLevel.MEMORY_AND_DISK());
+
+    Sparks.describe(spark, JOB, "count rows per query");
+    long rowsIn = labelled.count();
+    labelled
+        .filter(col("_eligible"))
+        .groupBy(query.as(Columns.QUERY))
+        .agg(
+            count(lit(1)).as(Columns.ROWS_BEFORE),
+            count(when(CurationOutput.kept(), lit(1))).as(Columns.ROWS_AFTER))
+        .write()
+        .parquet(new Path(options.out(), QUERY_COUNTS_DIR).toString());
+
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("mode", options.mode().name().toLowerCase(java.util.Locale.ROOT));
+    details.put(options.mode() == Mode.CAP ? "cap" : "t", options.cap());
+    details.put("seed", options.seed());
+    CurationSummary s =
+        CurationOutput.write(
+            spark,
+            JOB,
+            options.input(),
+            options.out(),
+            rowsIn,
+            labelled.drop("_eligible"),
+            details,
+            start);
+    labelled.unpersist();
+    return s;
+  }
+
+  private Dataset<Row> cap(Dataset<Row> labelled, ResolvedLayout layout, Column query) {
+    Column group =
+        when(col("_eligible"), concat(lit("q"), query))
+            .otherwise(concat(lit("u"), col(Columns.UID)));
+    List<Column> order = new ArrayList<>();
+    order.add(xxhash64(col(Columns.UID), lit(options.seed())));
+    order.add(col(Columns.UID));
+    layout.idCol().ifPresent(c -> order.add(ResolvedLayout.column(c)));
+    layout.url().ifPresent(order::add);
+    Dataset<Row> ranked =
+        labelled.withColumn(
+            "_rank",
+            row_number().over(Window.partitionBy(group).orderBy(order.toArray(Column[]::new))));
+    return CurationOutput.reject(
+            ranked,
+            col("_eligible").and(col("_rank").gt(options.cap())),
+            STAGE,
+            lit(RejectReason.OVER_CAP),
+            format_string("rank %d for query over cap " + options.cap(), col("_rank")),
+            lit(null))
+        .drop("_rank");
+  }
+
+  private Dataset<Row> probabilistic(Dataset<Row> labelled, CurationInput in, Column query) {
+    boolean hasMatched =
+        CurationOutput.has(labelled, Columns.MATCHED_QUERIES)
+            && labelled.schema().apply(Columns.MATCHED_QUERIES).dataType() instanceof ArrayType;
+    Column entries =
+        hasMatched ? coalesce(col(Columns.MATCHED_QUERIES), array(query)) : array(query);
+    Dataset<Row> perEntry =
+        labelled
+            .filter(col("_eligible"))
+            .select(col(Columns.UID).as("_u"), explode(entries).as("_q"));
+    Dataset<Row> counts = perEntry.groupBy("_q").agg(count(lit(1)).as("_n"));
+    Column u =
+        shiftrightunsigned(xxhash64(col("_u"), col("_q"), lit(options.seed())), 11)
+            .cast("double")
+            .divide(lit(9007199254740992.0)); // 2^53
+    Column p = least(lit(1.0), lit((double) options.cap()).divide(col("_n")));
+    Dataset<Row> drawn =
+        perEntry
+            .distinct()
+            .join(counts, "_q")
+            .groupBy("_u")
+            .agg(max(u.lt(p)).as("_drawn"), max(p).as("_p"));
+    Dataset<Row> joined =
+        labelled.join(drawn, col(Columns.UID).equalTo(col("_u")), "left").drop("_u");
+    return CurationOutput.reject(
+            joined,
+            col("_eligible").and(col("_drawn").equalTo(lit(false))),
+            STAGE,
+            lit(RejectReason.OVER_CAP),
+            format_string("not drawn; best keep probability %.4f", col("_p")),
+            lit(null))
+        .drop("_drawn", "_p");
+  }
+}

@@ -1,0 +1,62 @@
+package io.sparkclip.jobs.cli;
+
+import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.match.MatchQueriesJob;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(
+    name = "match-queries",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Find every query of a list in every caption (case-insensitive, punctuation-normalised,",
+      "whole words; one Aho-Corasick automaton per executor) and choose one query per pair for",
+      "balancing: the matched query with the fewest matches overall, ties lexicographic.",
+      "Writes <out>/data (pairs + matched_queries + query), <out>/rejects (no_query_match and",
+      "unusable rows), <out>/query_counts and <out>/_summary.json."
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  sparkclip match-queries /tmp/raw --queries /tmp/raw/queries.txt --out /tmp/matched",
+      "  sparkclip match-queries s3a://b/laion --queries s3a://b/wit-queries.parquet \\",
+      "      --caption-col TEXT --url-col URL --out s3a://b/matched",
+      "",
+      "Next: sparkclip dedup /tmp/matched/data --out /tmp/dedup"
+    })
+public final class MatchQueriesCommand implements Callable<Integer> {
+  @Parameters(index = "0", paramLabel = "INPUT", description = "Pairs (any recognised layout).")
+  String input;
+
+  @Option(
+      names = "--queries",
+      required = true,
+      description = "Query list: text file, one per line, or Parquet with a 'query' column.")
+  String queries;
+
+  @Option(names = "--out", required = true, description = "Output directory.")
+  String out;
+
+  @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
+  boolean overwrite;
+
+  @Mixin MappingOptions mapping;
+  @Mixin SparkOptions spark;
+
+  @Override
+  public Integer call() {
+    try (Sparks s = spark.open("match-queries")) {
+      CurationSummary summary =
+          new MatchQueriesJob(
+                  s.session(),
+                  new MatchQueriesJob.Options(input, queries, out, mapping.mapping(), overwrite))
+              .run();
+      System.out.print(summary.render());
+      return summary.balanced() ? 0 : 1;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package io.sparkclip.jobs.dedup;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * A 64-bit DCT perceptual hash (pHash): the image is decoded with ImageIO, reduced to 32×32 luma by
+ * box averaging, transformed with a 2-D DCT-II, and the 8×8 lowest frequencies are compared with
+ * their median (one bit each). Robust to re-encoding, rescaling and light crops; the Hamming
+ * distance between two hashes measures how different two images look. Pure Java, no Spark.
+ */
+public final class PerceptualHash {
+  static final int SIZE = 32;
+  static final int LOW = 8;
+
+  /** Refuse to decode larger images (decompression bombs): 100 megapixels. */
+  static final long MAX_PIXELS = 100_000_000L;
+
+  private static final double[][] COS = new double[LOW][SIZE];
+
+  static {
+    for (int u = 0; u < LOW; u++) {
+      for (int x = 0; x < SIZE; x++) {
+        COS[u][x] = Math.cos((2 * x + 1) * u * Math.PI / (2.0 * SIZE));
+      }
+    }
+  }
+
+  private PerceptualHash() {}
+
+  /** Why an image could not be hashed. */
+  public static final class UndecodableImageException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    UndecodableImageException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /** The pHash of encoded image bytes; decoder warnings (e.g. truncated JPEG) count as errors. */
+  public static long of(byte[] bytes) throws UndecodableImageException {
+    return of(decode(bytes));
+  }
+
+  public static long of(BufferedImage img) {
+    double[][] f = luma32(img);
+    double[][] tmp = new double[LOW][SIZE];
+    for (int u = 0; u < LOW; u++) {
+      for (int y = 0; y < SIZE; y++) {
+        double s = 0;
+        for (int x = 0; x < SIZE; x++) {
+          s += f[y][x] * COS[u][x];
+        }
+        tmp[u][y] = s;
+      }
+    }
+    double[] coeffs = new double[LOW * LOW];
+    for (int v = 0; v < LOW; v++) {
+      for (int u = 0; u < LOW; u++) {
+        double s = 0;
+        for (int y = 0; y < SIZE; y++) {
+          s += tmp[u][y] * COS[v][y];
+        }
+        coeffs[v * LOW + u] = s;
+      }
+    }
+    double[] ac = Arrays.copyOfRange(coeffs, 1, coeffs.length);
+    Arrays.sort(ac);
+    double median = (ac[ac.length / 2 - 1] + ac[ac.length / 2]) / 2;
+    long h = 0;
+    for (int i = 0; i < coeffs.length; i++) {
+      if (coeffs[i] > median) {
+        h |= 1L << i;
+      }
+    }
+    return h;
+  }
+
+  public static int distance(long a, long b) {
+    return Long.bitCount(a ^ b);
+  }
+
+  static BufferedImage decode(byte[] bytes) throws UndecodableImageException {
+    if (bytes == null || bytes.length == 0) {
+      throw new UndecodableImageException("no image bytes", null);
+    }
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new UndecodableImageException(
+            "no ImageIO reader recognises these " + bytes.length + " bytes", null);
+      }
+      ImageReader reader = readers.next();
+      List<String> warnings = new ArrayList<>();
+      try {
+        reader.setInput(in, true, true);
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+        if (pixels > MAX_PIXELS) {
+          throw new UndecodableImageException(
+              "image of " + pixels + " pixels exceeds the " + MAX_PIXELS + " limit", null);
+        }
+        BufferedImage img = reader.read(0);
+        if (!warnings.isEmpty()) {
+          throw new UndecodableImageException(
+              reader.getFormatName() + " decoder: " + String.join("; ", warnings), null);
+        }
+        return img;
+      } finally {
+        reader.dispose();
+      }
+    } catch (IOException | RuntimeException e) {
+      throw new UndecodableImageException(
+          "decoding failed: " + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** 32×32 luma (Rec. 601), each cell the mean of the source pixels it covers. */
+  static double[][] luma32(BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    int[] rgb = img.getRGB(0, 0, w, h, null, 0, w);
+    double[][] out = new double[SIZE][SIZE];
+    for (int ty = 0; ty < SIZE; ty++) {
+      int y0 = ty * h / SIZE;
+      int y1 = Math.max(y0 + 1, (ty + 1) * h / SIZE);
+      for (int tx = 0; tx < SIZE; tx++) {
+        int x0 = tx * w / SIZE;
+        int x1 = Math.max(x0 + 1, (tx + 1) * w / SIZE);
+        double s = 0;
+        for (int y = y0; y < y1; y++) {
+          int row = y * w;
+          for (int x = x0; x < x1; x++) {
+            int p = rgb[row + x];
+            s += 0.299 * ((p >> 16) & 0xff) + 0.587 * ((p >> 8) & 0xff) + 0.114 * (p & 0xff);
+          }
+        }
+        out[ty][tx] = s / ((double) (y1 - y0) * (x1 - x0));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,33 @@
+package io.sparkclip.schemas;
+
+/**
+ * Values of the rejects' {@link Columns#REASON}. Rows whose {@link Columns#PAIR_STATUS} is not
+ * {@code ok} are rejected with their status as the reason (see {@link PairStatus}).
+ */
+public final class RejectReason {
+  private RejectReason() {}
+
+  /** match-queries: no query of the list occurs in the caption. */
+  public static final String NO_QUERY_MATCH = "no_query_match";
+
+  /** dedup: same normalised URL (and caption, by default) as a kept row. */
+  public static final String DUPLICATE_EXACT_URL = "duplicate_exact_url";
+
+  /** dedup: same SHA-256 of the image bytes as a kept row. */
+  public static final String DUPLICATE_IMAGE_HASH = "duplicate_image_hash";
+
+  /** dedup: perceptual hash within the Hamming threshold of a kept row's. */
+  public static final String NEAR_DUPLICATE_IMAGE = "near_duplicate_image";
+
+  /** dedup: caption MinHash-similar (Jaccard over shingles) to a kept row's. */
+  public static final String NEAR_DUPLICATE_CAPTION = "near_duplicate_caption";
+
+  /** dedup: image bytes present but not decodable, so no perceptual hash. */
+  public static final String UNDECODABLE_IMAGE = "undecodable_image";
+
+  /** balance: the row has no query to balance on. */
+  public static final String NO_QUERY = "no_query";
+
+  /** balance: over the per-query cap, or not drawn in probabilistic mode. */
+  public static final String OVER_CAP = "over_cap";
+}
