@@ -94,6 +94,13 @@ public final class ImageDecoder implements Serializable {
       throw new BadImageException(
           RowStatus.DECODE_ERROR, h.format + " header is truncated or invalid");
     }
+    if (h.format == ImageHeader.Format.JPEG && ImageHeader.truncatedJpeg(bytes)) {
+      throw new BadImageException(
+          RowStatus.DECODE_ERROR,
+          "JPEG is truncated: no end-of-image marker after the scan data ("
+              + bytes.length
+              + " bytes; the download was probably cut short)");
+    }
     try {
       if (useOpenCv && h.hasDimensions()) {
         return decodeOpenCv(bytes, h);

@@ -96,6 +96,46 @@ public final class ImageHeader {
     return new ImageHeader(Format.UNKNOWN, 0, 0, 0);
   }
 
+  /**
+   * True when a JPEG has no end-of-image marker (FF D9) after its first start-of-scan: the file was
+   * cut short. libjpeg (ImageIO, OpenCV) then pads the missing scan lines with grey and only warns;
+   * PIL refuses it ("image file is truncated"), so sparkclip does too rather than embed half an
+   * image. Entropy-coded data byte-stuffs 0xFF, so FF D9 after the scan start can only be the EOI.
+   */
+  public static boolean truncatedJpeg(byte[] b) {
+    int sos = -1;
+    int i = 2;
+    while (i + 3 < b.length) {
+      if (u8(b, i) != 0xFF) {
+        i++;
+        continue;
+      }
+      int marker = u8(b, i + 1);
+      if (marker == 0xFF) {
+        i++;
+        continue;
+      }
+      if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+        i += 2;
+        continue;
+      }
+      if (marker == 0xDA) {
+        sos = i;
+        break;
+      }
+      i += 2 + be16(b, i + 2);
+    }
+    if (sos < 0) {
+      return true;
+    }
+    for (int j = b.length - 2; j > sos; j--) {
+      if (b[j] == (byte) 0xFF && b[j + 1] == (byte) 0xD9) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static ImageHeader jpeg(byte[] b) {
     int i = 2;
     while (i + 9 < b.length) {

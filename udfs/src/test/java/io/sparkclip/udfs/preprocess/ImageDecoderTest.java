@@ -68,6 +68,30 @@ class ImageDecoderTest {
         .isInstanceOf(BadImageException.class);
   }
 
+  /** libjpeg pads a cut-short JPEG with grey and only warns; PIL refuses it, and so do we. */
+  @Test
+  void truncatedJpegIsADecodeErrorOnEveryBackend() throws Exception {
+    byte[] jpg = Fixtures.image(Fixtures.manifest().get("images").get(0));
+    assertThat(ImageHeader.truncatedJpeg(jpg)).as("the intact fixture").isFalse();
+    byte[] padded = java.util.Arrays.copyOf(jpg, jpg.length + 100);
+    assertThat(ImageHeader.truncatedJpeg(padded)).as("trailing zero padding after EOI").isFalse();
+    for (double keep : new double[] {0.3, 0.6, 0.95}) {
+      byte[] cut = java.util.Arrays.copyOf(jpg, (int) (jpg.length * keep));
+      for (ImageDecoder.Backend b : ImageDecoder.Backend.values()) {
+        assertThatThrownBy(
+                () -> new ImageDecoder(b, ImageDecoder.DEFAULT_MAX_PIXELS, 0).decode(cut))
+            .as("JPEG cut to %.0f%% via %s", keep * 100, b)
+            .isInstanceOf(BadImageException.class)
+            .hasMessageContaining("truncated")
+            .satisfies(
+                t ->
+                    assertThat(((BadImageException) t).status())
+                        .as("status")
+                        .isEqualTo(RowStatus.DECODE_ERROR));
+      }
+    }
+  }
+
   /** The opt-in DCT-scaled JPEG decode: its parity cost on the 2048x1536 fixture. */
   @Test
   void reducedJpegDecodeIsApproximateButClose() throws Exception {
