@@ -67,7 +67,10 @@ public final class QueryMatcher {
     return NON_WORD.matcher(n).replaceAll(" ").trim();
   }
 
-  /** The queries found in the caption, each once, in the order they first occur. */
+  /**
+   * The queries found in the caption, each once, in the order they start in it (a shorter query
+   * before a longer one starting at the same word).
+   */
   public String[] match(String caption) {
     if (caption == null) {
       return new String[0];
@@ -80,8 +83,13 @@ public final class QueryMatcher {
     if (emits.isEmpty()) {
       return new String[0];
     }
+    // The automaton emits by end position; report by start (then shorter first) instead.
+    List<PayloadEmit<Integer>> ordered = new ArrayList<>(emits);
+    ordered.sort(
+        java.util.Comparator.<PayloadEmit<Integer>>comparingInt(PayloadEmit::getStart)
+            .thenComparingInt(PayloadEmit::getEnd));
     Set<Integer> found = new LinkedHashSet<>();
-    for (PayloadEmit<Integer> e : emits) {
+    for (PayloadEmit<Integer> e : ordered) {
       found.add(e.getPayload());
     }
     String[] out = new String[found.size()];
