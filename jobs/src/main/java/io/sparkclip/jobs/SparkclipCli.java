@@ -2,6 +2,7 @@ package io.sparkclip.jobs;
 
 import io.sparkclip.jobs.cli.BalanceCommand;
 import io.sparkclip.jobs.cli.DedupCommand;
+import io.sparkclip.jobs.cli.EmbedCommand;
 import io.sparkclip.jobs.cli.GenerateCommand;
 import io.sparkclip.jobs.cli.InspectCommand;
 import io.sparkclip.jobs.cli.MatchQueriesCommand;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
       MatchQueriesCommand.class,
       DedupCommand.class,
       BalanceCommand.class,
+      EmbedCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
@@ -49,7 +51,7 @@ public final class SparkclipCli implements Runnable {
 
   private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
     PrintWriter err = cl.getErr();
-    SparkclipException known = find(e);
+    RuntimeException known = find(e);
     if (known != null) {
       err.println("sparkclip " + cl.getCommandName() + ": " + known.getMessage());
       err.flush();
@@ -61,9 +63,13 @@ public final class SparkclipCli implements Runnable {
     return 1;
   }
 
-  private static SparkclipException find(Throwable t) {
+  /** A user error: bad input or options (schemas), or a bad model directory (udfs engine). */
+  private static RuntimeException find(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof SparkclipException s) {
+        return s;
+      }
+      if (c instanceof io.sparkclip.udfs.ClipException s) {
         return s;
       }
     }

@@ -1,0 +1,532 @@
+package io.sparkclip.jobs.embed;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.when;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.curate.CurationInput;
+import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.schemas.ColumnMapping;
+import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.udfs.RowStatus;
+import io.sparkclip.udfs.embed.Embedders;
+import io.sparkclip.udfs.model.ModelDirectory;
+import io.sparkclip.udfs.spark.ClipEmbedderBase;
+import io.sparkclip.udfs.spark.ClipImageEmbedder;
+import io.sparkclip.udfs.spark.ClipTextEmbedder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code sparkclip embed}: CLIP image and text embeddings for every pair, with the udfs engine.
+ *
+ * <p>Resumable shard by shard: every input Parquet file is one shard, embedded by its own Spark job
+ * into {@code <out>/_staging/<shard>} (Spark's commit protocol: task retries never double-write).
+ * The driver then moves the shard's files into the flat {@code <out>/data/} as {@code
+ * <shard>__part-*.parquet} and commits by writing the marker {@code <out>/_committed/<shard>}. A
+ * re-run embeds only shards without a marker, after deleting their partial files from data/ and any
+ * leftovers in {@code _staging}: every input uid ends up exactly once, however the previous run
+ * died. Shards run as concurrent Spark jobs (a driver thread each) so that every core stays busy.
+ *
+ * <p>Every row is kept: {@code embed_status} is {@code ok} or says which tower failed and why
+ * ({@code image:decode_error}, {@code text:null_input}, ...), {@code embed_error} holds the
+ * message, the embeddings are null then. The filter stage turns non-ok rows into rejects.
+ */
+public final class EmbedJob {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbedJob.class);
+  public static final String JOB = "embed";
+  public static final String STAGING_DIR = "_staging";
+  public static final String COMMITTED_DIR = "_committed";
+  static final String SHARD_SEPARATOR = "__";
+  public static final String MANIFEST_FILE = "_embed.json";
+
+  public static final String IMAGE_EMBEDDING = "image_embedding";
+  public static final String TEXT_EMBEDDING = "text_embedding";
+  public static final String EMBED_STATUS = "embed_status";
+  public static final String EMBED_ERROR = "embed_error";
+  public static final String MODEL_ID = "model_id";
+
+  /** What to embed and how. {@code precision} is fp32 (float arrays) or fp16 (packed binary). */
+  public record Options(
+      String input,
+      String out,
+      String model,
+      int batchSize,
+      String device,
+      String precision,
+      boolean textOnly,
+      boolean overwrite,
+      ColumnMapping mapping,
+      int concurrentShards) {
+
+    public static Options of(String input, String out, String model) {
+      return new Options(
+          input, out, model, 32, "auto", "fp32", false, false, ColumnMapping.DETECT, 0);
+    }
+
+    public Options withOverwrite(boolean v) {
+      return new Options(
+          input, out, model, batchSize, device, precision, textOnly, v, mapping, concurrentShards);
+    }
+
+    public Options withTextOnly(boolean v) {
+      return new Options(
+          input, out, model, batchSize, device, precision, v, overwrite, mapping, concurrentShards);
+    }
+
+    public Options withBatchSize(int v) {
+      return new Options(
+          input, out, model, v, device, precision, textOnly, overwrite, mapping, concurrentShards);
+    }
+
+    public Options withPrecision(String v) {
+      return new Options(
+          input, out, model, batchSize, device, v, textOnly, overwrite, mapping, concurrentShards);
+    }
+
+    public Options withDevice(String v) {
+      return new Options(
+          input,
+          out,
+          model,
+          batchSize,
+          v,
+          precision,
+          textOnly,
+          overwrite,
+          mapping,
+          concurrentShards);
+    }
+
+    void validate() {
+      if (input == null || out == null || model == null) {
+        throw new SparkclipException(
+            "embed needs an input, --out and --model.",
+            "One of them is missing.",
+            "Example: sparkclip embed /tmp/balanced/data --model models/sparkclip-demo-clip"
+                + " --out /tmp/embedded");
+      }
+      if (batchSize < 1 || batchSize > 4096) {
+        throw new SparkclipException(
+            "--batch-size " + batchSize + " is out of range.",
+            "A batch is the number of images or captions per ONNX Runtime call.",
+            "Use 1..4096 (32-256 is typical; see docs on executor memory).");
+      }
+      if (!precision.equals("fp32") && !precision.equals("fp16")) {
+        throw new SparkclipException(
+            "--precision " + precision + " is not supported.",
+            "Embeddings are written as float32 arrays or float16 packed into binary.",
+            "Use --precision fp32 or --precision fp16.");
+      }
+    }
+  }
+
+  /** What a run did. */
+  public record Result(
+      String out,
+      int shards,
+      int shardsSkipped,
+      int shardsEmbedded,
+      long rowsEmbedded,
+      Map<String, Long> statusCounts,
+      double seconds) {
+    public String render() {
+      StringBuilder sb = new StringBuilder();
+      sb.append(String.format("embed: %s in %.1f s%n", out, seconds));
+      sb.append(
+          String.format(
+              "  shards         %d (%d already committed, skipped; %d embedded now)%n",
+              shards, shardsSkipped, shardsEmbedded));
+      sb.append(String.format("  rows embedded  %,d", rowsEmbedded));
+      if (seconds > 0 && rowsEmbedded > 0) {
+        sb.append(String.format(" (%.1f pairs/s)", rowsEmbedded / seconds));
+      }
+      sb.append('\n');
+      statusCounts.forEach((k, v) -> sb.append(String.format("    %-24s %,d%n", k, v)));
+      return sb.toString();
+    }
+  }
+
+  private final SparkSession spark;
+  private final Options options;
+
+  public EmbedJob(SparkSession spark, Options options) {
+    this.spark = spark;
+    this.options = options;
+  }
+
+  public Result run() {
+    long start = System.nanoTime();
+    options.validate();
+    // Fail fast on the driver: a bad model directory stops the run before any Spark work.
+    ModelDirectory modelDir = Embedders.modelDirectory(options.model());
+    String modelId = modelId(options.model());
+    String inputData = resolveInput(spark, options.input());
+    FileSystem inFs = Paths.fs(spark, inputData);
+    Map<String, Path> shards = listShards(inFs, new Path(inputData));
+    if (shards.isEmpty()) {
+      throw new SparkclipException(
+          "No Parquet files under '" + inputData + "'.",
+          "embed processes its input shard by shard (one Parquet file = one shard).",
+          "Point embed at a directory of Parquet files, e.g. the data/ of a curation stage.");
+    }
+    // Detect the layout once (fails fast on a bad schema before any embedding).
+    CurationInput probe = CurationInput.read(spark, inputData, options.mapping());
+    if (!options.textOnly() && !probe.layout().hasImages()) {
+      throw new SparkclipException(
+          "The input '" + inputData + "' has no image column (" + probe.layout().layout() + ").",
+          "Image embeddings need image bytes; metadata-only pairs have only url and caption.",
+          "Add --text-only to embed captions only, or pass --image-col.");
+    }
+
+    FileSystem outFs = Paths.fs(spark, options.out());
+    Path out = new Path(options.out());
+    Path data = new Path(out, CurationOutput.DATA_DIR);
+    Path staging = new Path(out, STAGING_DIR);
+    try {
+      if (options.overwrite() && outFs.exists(out)) {
+        outFs.delete(out, true);
+      }
+      checkManifest(outFs, out, modelId);
+      outFs.mkdirs(data);
+      if (outFs.exists(staging)) {
+        LOG.info("deleting leftovers of an interrupted run in {}", staging);
+        outFs.delete(staging, true);
+      }
+      outFs.mkdirs(staging);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+
+    Path committedDir = new Path(out, COMMITTED_DIR);
+    List<String> pending = new ArrayList<>();
+    int skipped = 0;
+    try {
+      outFs.mkdirs(committedDir);
+      for (String name : shards.keySet()) {
+        if (outFs.exists(new Path(committedDir, name))) {
+          skipped++;
+        } else {
+          pending.add(name);
+        }
+      }
+      // Partial files of shards that never committed (a driver killed while moving them).
+      java.util.Set<String> pendingSet = new java.util.HashSet<>(pending);
+      for (FileStatus f : outFs.listStatus(data)) {
+        String n = f.getPath().getName();
+        int sep = n.indexOf(SHARD_SEPARATOR);
+        if (sep > 0 && pendingSet.contains(n.substring(0, sep))) {
+          outFs.delete(f.getPath(), false);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (skipped > 0) {
+      LOG.info(
+          "{} of {} shards already committed in {}: skipping them (use --overwrite to redo)",
+          skipped,
+          shards.size(),
+          data);
+    }
+    LOG.info("embedding {} shards with {} ({})", pending.size(), modelId, modelDir);
+
+    int parallel =
+        options.concurrentShards() > 0
+            ? options.concurrentShards()
+            : Math.max(1, spark.sparkContext().defaultParallelism());
+    ExecutorService pool =
+        Executors.newFixedThreadPool(Math.min(parallel, Math.max(1, pending.size())));
+    AtomicLong rows = new AtomicLong();
+    Map<String, Long> status = new TreeMap<>();
+    try {
+      List<Future<Map<String, Long>>> futures = new ArrayList<>();
+      for (String name : pending) {
+        futures.add(
+            pool.submit(
+                () ->
+                    embedShard(
+                        shards.get(name), name, staging, data, committedDir, outFs, modelId)));
+      }
+      for (Future<Map<String, Long>> f : futures) {
+        Map<String, Long> counts = f.get();
+        synchronized (status) {
+          counts.forEach((k, v) -> status.merge(k, v, Long::sum));
+        }
+        rows.addAndGet(counts.values().stream().mapToLong(Long::longValue).sum());
+      }
+      outFs.delete(staging, true);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("embedding a shard failed", c);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      pool.shutdownNow();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Result r =
+        new Result(
+            options.out(), shards.size(), skipped, pending.size(), rows.get(), status, seconds);
+    writeSummary(r, modelId);
+    LOG.info("embed done: {}", r);
+    return r;
+  }
+
+  private Map<String, Long> embedShard(
+      Path file,
+      String name,
+      Path staging,
+      Path data,
+      Path committedDir,
+      FileSystem fs,
+      String modelId)
+      throws IOException {
+    spark
+        .sparkContext()
+        .setLocalProperty("spark.job.description", "sparkclip embed: shard " + name);
+    CurationInput in = CurationInput.read(spark, file.toString(), options.mapping());
+    Dataset<Row> embedded = embed(in, modelId);
+    Path tmp = new Path(staging, name);
+    embedded.write().option("compression", "snappy").parquet(tmp.toString());
+    Map<String, Long> counts = new TreeMap<>();
+    spark
+        .sparkContext()
+        .setLocalProperty("spark.job.description", "sparkclip embed: count shard " + name);
+    for (Row r :
+        spark.read().parquet(tmp.toString()).groupBy(EMBED_STATUS).count().collectAsList()) {
+      counts.put(r.getString(0), r.getLong(1));
+    }
+    for (FileStatus f : fs.listStatus(tmp)) {
+      String n = f.getPath().getName();
+      if (n.endsWith(".parquet")) {
+        Path target = new Path(data, name + SHARD_SEPARATOR + n);
+        if (!fs.rename(f.getPath(), target)) {
+          throw new IOException("could not move " + f.getPath() + " to " + target);
+        }
+      }
+    }
+    // The commit: a shard is complete exactly when its marker exists.
+    try (var o = fs.create(new Path(committedDir, name), true)) {
+      o.write(
+          new ObjectMapper().writeValueAsBytes(Map.of("source", file.toString(), "rows", counts)));
+    }
+    fs.delete(tmp, true);
+    LOG.info("committed shard {} ({})", name, counts);
+    return counts;
+  }
+
+  /** The embedding transform of one shard: input columns + the five embed columns. */
+  Dataset<Row> embed(CurationInput in, String modelId) {
+    Dataset<Row> df = in.pairs();
+    String caption = in.layout().captionCol();
+    ClipTextEmbedder text =
+        new ClipTextEmbedder()
+            .setModelDir(options.model())
+            .setInputCol(caption)
+            .setOutputCol(TEXT_EMBEDDING)
+            .setStatusCol("_text_status")
+            .setErrorCol("_text_error")
+            .setBatchSize(options.batchSize())
+            .setDevice(options.device())
+            .setPrecision(options.precision());
+    df = text.transform(df);
+    Column status;
+    Column error;
+    if (options.textOnly() || in.layout().imageCol().isEmpty()) {
+      df =
+          df.withColumn(
+              IMAGE_EMBEDDING,
+              lit(null)
+                  .cast(
+                      options.precision().equals("fp16")
+                          ? DataTypes.BinaryType
+                          : ClipEmbedderBase.FP32_EMBEDDING));
+      status = col("_text_status");
+      error = col("_text_error");
+    } else {
+      ClipImageEmbedder image =
+          new ClipImageEmbedder()
+              .setModelDir(options.model())
+              .setInputCol(in.layout().imageCol().get())
+              .setOutputCol(IMAGE_EMBEDDING)
+              .setStatusCol("_image_status")
+              .setErrorCol("_image_error")
+              .setBatchSize(options.batchSize())
+              .setDevice(options.device())
+              .setPrecision(options.precision());
+      df = image.transform(df);
+      String ok = RowStatus.OK.value();
+      status =
+          when(col("_image_status").notEqual(lit(ok)), concat(lit("image:"), col("_image_status")))
+              .when(
+                  col("_text_status").notEqual(lit(ok)), concat(lit("text:"), col("_text_status")))
+              .otherwise(lit(ok));
+      error =
+          when(col("_image_status").notEqual(lit(ok)), col("_image_error"))
+              .otherwise(col("_text_error"));
+    }
+    return df.withColumn(EMBED_STATUS, status)
+        .withColumn(EMBED_ERROR, error)
+        .withColumn(MODEL_ID, lit(modelId))
+        .drop("_text_status", "_text_error", "_image_status", "_image_error");
+  }
+
+  /** A curation stage directory reads as its data/; anything else as given. */
+  public static String resolveInput(SparkSession spark, String input) {
+    try {
+      FileSystem fs = Paths.fs(spark, input);
+      Path data = new Path(input, CurationOutput.DATA_DIR);
+      if (fs.exists(new Path(input, CurationOutput.SUMMARY_FILE)) && fs.isDirectory(data)) {
+        return data.toString();
+      }
+      if (fs.exists(new Path(input, MANIFEST_FILE)) && fs.isDirectory(data)) {
+        return data.toString();
+      }
+      return input;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Parquet files under root (recursively), keyed by a name derived from their relative path. */
+  static Map<String, Path> listShards(FileSystem fs, Path root) {
+    Map<String, Path> out = new TreeMap<>();
+    try {
+      if (!fs.exists(root)) {
+        throw new SparkclipException(
+            "Input path '" + root + "' does not exist.",
+            "embed reads Parquet pairs from it.",
+            "Check the path (a curation stage output, generate output or img2dataset folder).");
+      }
+      FileStatus st = fs.getFileStatus(root);
+      if (st.isFile()) {
+        out.put(shardName(root.getName()), root);
+        return out;
+      }
+      String prefix = fs.makeQualified(root).toUri().getPath();
+      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+      while (it.hasNext()) {
+        LocatedFileStatus f = it.next();
+        String p = f.getPath().toUri().getPath();
+        String rel = p.substring(Math.min(p.length(), prefix.length())).replaceFirst("^/", "");
+        if (!f.getPath().getName().endsWith(".parquet") || hidden(rel)) {
+          continue;
+        }
+        out.put(shardName(rel), f.getPath());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  private static boolean hidden(String rel) {
+    for (String part : rel.split("/")) {
+      if (part.startsWith("_") || part.startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static String shardName(String relativePath) {
+    String n = relativePath.replaceAll("\\.parquet$", "").replaceAll("[^A-Za-z0-9._=-]", "_");
+    return n.startsWith("_") || n.startsWith(".") ? "s" + n : n;
+  }
+
+  /** The model directory's name, e.g. ViT-B-32__openai. */
+  public static String modelId(String model) {
+    String n = new Path(model).getName();
+    return n.isEmpty() ? model : n;
+  }
+
+  private void checkManifest(FileSystem fs, Path out, String modelId) throws IOException {
+    Path manifest = new Path(out, MANIFEST_FILE);
+    Map<String, Object> want = new LinkedHashMap<>();
+    want.put("model_id", modelId);
+    want.put("precision", options.precision());
+    want.put("text_only", options.textOnly());
+    ObjectMapper json = new ObjectMapper();
+    if (fs.exists(manifest)) {
+      Map<?, ?> have;
+      try (java.io.InputStream in = fs.open(manifest)) {
+        have = json.readValue(in, Map.class);
+      }
+      for (Map.Entry<String, Object> e : want.entrySet()) {
+        if (!String.valueOf(have.get(e.getKey())).equals(String.valueOf(e.getValue()))) {
+          throw new SparkclipException(
+              "'"
+                  + out
+                  + "' holds embeddings made with "
+                  + e.getKey()
+                  + "="
+                  + have.get(e.getKey())
+                  + ", this run asks for "
+                  + e.getValue()
+                  + ".",
+              "Resuming would mix two kinds of embeddings in one output.",
+              "Use the same options to resume, another --out, or --overwrite to start over.");
+        }
+      }
+      return;
+    }
+    fs.mkdirs(out);
+    try (var o = fs.create(manifest, true)) {
+      o.write(json.writerWithDefaultPrettyPrinter().writeValueAsBytes(want));
+    }
+  }
+
+  private void writeSummary(Result r, String modelId) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("job", JOB);
+    m.put("input", options.input());
+    m.put("output", options.out());
+    m.put("model_id", modelId);
+    m.put("shards", r.shards());
+    m.put("shards_skipped", r.shardsSkipped());
+    m.put("shards_embedded", r.shardsEmbedded());
+    m.put("rows_embedded_now", r.rowsEmbedded());
+    m.put("embed_status", r.statusCounts());
+    m.put("seconds", Math.round(r.seconds() * 10) / 10.0);
+    try {
+      Paths.writeText(
+          spark,
+          new Path(options.out(), "_embed_run.json").toString(),
+          new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,207 @@
+package io.sparkclip.jobs.embed;
+
+import static org.apache.spark.sql.functions.col;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sparkclip.jobs.LocalSpark;
+import io.sparkclip.jobs.SparkclipCli;
+import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.SparkclipException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EmbedJobTest {
+  /** The random-weight tiny CLIP committed as a udfs test fixture (D = 32, 64 px). */
+  static final String TINY =
+      Path.of(System.getProperty("basedir", "."))
+          .resolve("../udfs/src/test/resources/tiny-clip")
+          .normalize()
+          .toString();
+
+  @TempDir static Path tmp;
+  static SparkSession spark;
+  static String raw;
+
+  @BeforeAll
+  static void setUp() {
+    spark = LocalSpark.start("EmbedJobTest");
+    raw = tmp.resolve("raw").toString();
+    new GenerateJob(
+            spark,
+            GenerateJob.Options.builder(450, raw)
+                .shardSize(150)
+                .seed(11)
+                .sides(64, 160)
+                .faultRates(Map.of(io.sparkclip.schemas.FaultKind.CORRUPT_IMAGE, 0.05))
+                .build())
+        .run();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    spark.stop();
+  }
+
+  private static Map<String, FileTime> files(Path dir) throws Exception {
+    Map<String, FileTime> out = new HashMap<>();
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.filter(Files::isRegularFile).toList()) {
+        out.put(dir.relativize(p).toString(), Files.getLastModifiedTime(p));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void embedsEveryRowWithAStatusAndResumesWithoutDuplicates() throws Exception {
+    String out = tmp.resolve("embedded").toString();
+    EmbedJob.Result first =
+        new EmbedJob(spark, EmbedJob.Options.of(raw, out, TINY).withBatchSize(16)).run();
+    assertThat(first.shards()).as("one shard per input file").isEqualTo(3);
+    assertThat(first.rowsEmbedded()).as("rows embedded").isEqualTo(450);
+
+    Dataset<Row> df = spark.read().parquet(out + "/data");
+    assertThat(df.count()).as("every input row is in the output").isEqualTo(450);
+    assertThat(df.select(Columns.UID).distinct().count()).as("no duplicate uid").isEqualTo(450);
+    Dataset<Row> truth = spark.read().parquet(raw + "/" + GenerateJob.GROUND_TRUTH_DIR);
+    List<Row> corrupt =
+        df.join(truth, Columns.UID)
+            .filter(col(Columns.FAULT).equalTo("corrupt_image"))
+            .select(EmbedJob.EMBED_STATUS, EmbedJob.IMAGE_EMBEDDING, EmbedJob.EMBED_ERROR)
+            .collectAsList();
+    assertThat(corrupt).as("corrupt images injected").isNotEmpty();
+    for (Row r : corrupt) {
+      assertThat(r.getString(0)).as("status of a corrupt image").startsWith("image:");
+      assertThat(r.isNullAt(1)).as("no embedding for a corrupt image").isTrue();
+      assertThat(r.getString(2)).as("error message").isNotBlank();
+    }
+    Row ok = df.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).first();
+    List<Float> v = ok.getList(ok.fieldIndex(EmbedJob.IMAGE_EMBEDDING));
+    double norm = 0;
+    for (float x : v) {
+      norm += x * x;
+    }
+    assertThat(v).as("embedding width of the tiny model").hasSize(32);
+    assertThat(Math.sqrt(norm))
+        .as("L2-normalised")
+        .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+    assertThat(ok.getString(ok.fieldIndex(EmbedJob.MODEL_ID)))
+        .as("model id")
+        .isEqualTo("tiny-clip");
+
+    // Interrupt: one shard's commit marker is lost after half its files moved (a driver killed
+    // mid-commit), and a staging leftover remains. Re-run.
+    Path committed = Path.of(out, EmbedJob.COMMITTED_DIR);
+    List<Path> markers;
+    try (Stream<Path> s = Files.list(committed)) {
+      markers = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
+    }
+    assertThat(markers).as("one commit marker per shard").hasSize(3);
+    String lost = markers.get(1).getFileName().toString();
+    Files.delete(markers.get(1));
+    Path data = Path.of(out, "data");
+    Files.createDirectories(Path.of(out, EmbedJob.STAGING_DIR, lost));
+    Files.writeString(Path.of(out, EmbedJob.STAGING_DIR, lost, "part-x.parquet"), "partial");
+    String keptShard = markers.get(0).getFileName().toString();
+    Map<String, FileTime> before = new HashMap<>();
+    files(data)
+        .forEach(
+            (k, t) -> {
+              if (k.startsWith(keptShard + "__")) {
+                before.put(k, t);
+              }
+            });
+    assertThat(before).as("files of a committed shard").isNotEmpty();
+    Thread.sleep(20);
+    EmbedJob.Result second =
+        new EmbedJob(spark, EmbedJob.Options.of(raw, out, TINY).withBatchSize(16)).run();
+    assertThat(second.shardsSkipped()).as("committed shards skipped").isEqualTo(2);
+    assertThat(second.shardsEmbedded()).as("only the lost shard is redone").isEqualTo(1);
+    Map<String, FileTime> after = new HashMap<>();
+    files(data)
+        .forEach(
+            (k, t) -> {
+              if (k.startsWith(keptShard + "__")) {
+                after.put(k, t);
+              }
+            });
+    assertThat(after).as("a skipped shard is not rewritten").isEqualTo(before);
+    assertThat(Files.exists(Path.of(out, EmbedJob.STAGING_DIR))).as("staging cleaned").isFalse();
+    Dataset<Row> again = spark.read().parquet(out + "/data");
+    assertThat(again.count()).as("rows after resume").isEqualTo(450);
+    assertThat(again.select(Columns.UID).distinct().count())
+        .as("no duplicates after resume")
+        .isEqualTo(450);
+  }
+
+  @Test
+  void textOnlyEmbedsMetadataOnlyPairs() {
+    String meta = tmp.resolve("meta").toString();
+    new GenerateJob(
+            spark, GenerateJob.Options.builder(200, meta).metadataOnly(true).seed(3).build())
+        .run();
+    String out = tmp.resolve("text-emb").toString();
+    new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run();
+    Dataset<Row> df = spark.read().parquet(out + "/data");
+    assertThat(df.count()).as("rows").isEqualTo(200);
+    assertThat(df.filter(col(EmbedJob.TEXT_EMBEDDING).isNotNull()).count())
+        .as("captions embedded (missing captions excepted)")
+        .isEqualTo(df.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).count())
+        .isGreaterThan(150);
+    assertThat(df.filter(col(EmbedJob.IMAGE_EMBEDDING).isNotNull()).count())
+        .as("no image embeddings in text-only mode")
+        .isZero();
+  }
+
+  @Test
+  void badModelDirectoryFailsBeforeAnyWork() {
+    String out = tmp.resolve("never").toString();
+    assertThatThrownBy(
+            () ->
+                new EmbedJob(spark, EmbedJob.Options.of(raw, out, tmp.resolve("nope").toString()))
+                    .run())
+        .as("missing model directory")
+        .isInstanceOf(io.sparkclip.udfs.ClipException.class)
+        .hasMessageContaining("config.json")
+        .hasMessageContaining("Fix:");
+    assertThat(Files.exists(Path.of(out))).as("nothing written").isFalse();
+    assertThat(
+            SparkclipCli.execute(
+                "embed", raw, "--model", tmp.resolve("nope").toString(), "--out", out))
+        .as("CLI exit code for a bad model dir")
+        .isEqualTo(2);
+  }
+
+  @Test
+  void resumingWithOtherOptionsIsRefused() {
+    String out = tmp.resolve("fp-mix").toString();
+    String meta = tmp.resolve("meta2").toString();
+    new GenerateJob(spark, GenerateJob.Options.builder(50, meta).metadataOnly(true).build()).run();
+    new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run();
+    assertThatThrownBy(
+            () ->
+                new EmbedJob(
+                        spark,
+                        EmbedJob.Options.of(meta, out, TINY)
+                            .withTextOnly(true)
+                            .withPrecision("fp16"))
+                    .run())
+        .as("fp16 on top of fp32 output")
+        .isInstanceOf(SparkclipException.class)
+        .hasMessageContaining("--overwrite");
+  }
+}
