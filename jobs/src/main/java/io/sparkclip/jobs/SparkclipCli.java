@@ -3,9 +3,11 @@ package io.sparkclip.jobs;
 import io.sparkclip.jobs.cli.BalanceCommand;
 import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.EmbedCommand;
+import io.sparkclip.jobs.cli.FilterCommand;
 import io.sparkclip.jobs.cli.GenerateCommand;
 import io.sparkclip.jobs.cli.InspectCommand;
 import io.sparkclip.jobs.cli.MatchQueriesCommand;
+import io.sparkclip.jobs.cli.ScoreCommand;
 import io.sparkclip.schemas.SparkclipException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -28,6 +30,8 @@ import picocli.CommandLine.Command;
       DedupCommand.class,
       BalanceCommand.class,
       EmbedCommand.class,
+      ScoreCommand.class,
+      FilterCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {
