@@ -51,7 +51,7 @@ jvm_options = open(f"{launcher}/jvm-options.txt").read().split()
 spark_cp = open(f"{launcher}/spark-classpath.txt").read().strip().split(":")
 spec = {
     "argv": ["java", f"-Xmx{heap}", *jvm_options,
-             f"-Dlog4j2.configurationFile={root}/conf/log4j2.properties",
+             f"-Dlog4j2.configurationFile={root}/conf/log4j2-notebook.properties",
              "-jar", kernel_jar, "{connection_file}"],
     "display_name": "Java (sparkclip)",
     "language": "java",

@@ -1,8 +1,6 @@
 package io.sparkclip.jobs.notebook;
 
-import static org.apache.spark.sql.functions.call_udf;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -15,7 +13,6 @@ import io.sparkclip.udfs.embed.EmbedResult;
 import io.sparkclip.udfs.embed.EmbedSettings;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.embed.TextEmbedder;
-import io.sparkclip.udfs.spark.ClipFunctions;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -149,23 +146,49 @@ public final class Nb {
   }
 
   /**
-   * The k rows whose image embedding is closest (cosine) to {@code v}, with a similarity column.
+   * The k rows whose image embedding is closest (cosine; embeddings are L2-normalised) to {@code
+   * v}, with a similarity column. The embeddings stream to the driver as scalar (uid, position,
+   * value) rows and only the running dot products are kept: Spark's generated code for array
+   * columns and ordering does not compile inside the JShell kernel.
    */
   public static Dataset<Row> nearest(Dataset<Row> embedded, float[] v, int k) {
     SparkSession spark = embedded.sparkSession();
-    ClipFunctions.register(spark);
-    Object[] boxed = new Object[v.length];
-    for (int i = 0; i < v.length; i++) {
-      boxed[i] = v[i];
+    java.util.Map<String, Double> dots = new java.util.HashMap<>();
+    java.util.Iterator<Row> it =
+        embedded
+            .filter(col("image_embedding").isNotNull())
+            .select(col("uid"), org.apache.spark.sql.functions.posexplode(col("image_embedding")))
+            .toLocalIterator();
+    while (it.hasNext()) {
+      Row r = it.next();
+      dots.merge(r.getString(0), (double) v[r.getInt(1)] * r.getFloat(2), Double::sum);
     }
-    return embedded
-        .filter(col("image_embedding").isNotNull())
-        .withColumn(
-            "similarity",
-            call_udf("clip_cosine", col("image_embedding"), lit(boxed).cast("array<float>")))
-        .orderBy(col("similarity").desc())
+    List<Row> top = new ArrayList<>();
+    dots.entrySet().stream()
+        .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
         .limit(k)
-        .withColumn("clip_score", col("similarity"));
+        .forEach(e -> top.add(RowFactory.create(e.getKey(), e.getValue())));
+    StructType s =
+        new StructType().add("_uid", DataTypes.StringType).add("similarity", DataTypes.DoubleType);
+    Dataset<Row> hits = spark.createDataFrame(top, s);
+    return embedded
+        .drop(io.sparkclip.jobs.score.ScoreJob.CLIP_SCORE)
+        .join(hits, col("uid").equalTo(col("_uid")))
+        .drop("_uid")
+        .withColumn(io.sparkclip.jobs.score.ScoreJob.CLIP_SCORE, col("similarity"));
+  }
+
+  /** One row's embedding, read as scalar rows (no array deserialisation). */
+  public static float[] vectorOf(Dataset<Row> df, String uid, String column) {
+    List<Row> parts =
+        df.filter(col("uid").equalTo(uid))
+            .select(org.apache.spark.sql.functions.posexplode(col(column)))
+            .collectAsList();
+    float[] f = new float[parts.size()];
+    for (Row r : parts) {
+      f[r.getInt(0)] = r.getFloat(1);
+    }
+    return f;
   }
 
   private static final StructType CURVE =

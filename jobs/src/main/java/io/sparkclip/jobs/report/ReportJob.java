@@ -234,8 +234,7 @@ public final class ReportJob {
       }
     }
     List<Row> rows =
-        df.orderBy(Columns.UID)
-            .select(
+        df.select(
                 cols.stream()
                     .map(org.apache.spark.sql.functions::col)
                     .toArray(org.apache.spark.sql.Column[]::new))
