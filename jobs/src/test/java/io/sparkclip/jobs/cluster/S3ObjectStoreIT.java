@@ -224,6 +224,47 @@ class S3ObjectStoreIT {
         .contains("ok-after-failure/_SUCCESS");
   }
 
+  /**
+   * The shaded jar alone brings S3A to a cluster: spark-submit to a standalone master + worker, the
+   * executors write s3a:// through the magic committer, the driver commits.
+   */
+  @Test
+  void sparkSubmitOfTheShadedJarWritesS3aFromClusterExecutors() throws Exception {
+    try (StandaloneCluster cluster =
+        new StandaloneCluster(tmp.resolve("cluster")).start(1, 2, "2g")) {
+      List<String> conf = new ArrayList<>(List.of("spark.executor.memory=1g", "spark.cores.max=2"));
+      s3.sparkConf().forEach((k, v) -> conf.add(k + "=" + v));
+      StandaloneCluster.Submitted r =
+          cluster.submit(
+              StandaloneCluster.required("sparkclip.jar"),
+              "io.sparkclip.jobs.SparkclipCli",
+              conf,
+              List.of(
+                  "generate", "--rows", "400", "--shard-size", "100", "--out", s3a("cluster-raw")),
+              java.time.Duration.ofMinutes(5));
+      assertThat(r.exitCode()).as("spark-submit generate to s3a://; log:\n" + r.output()).isZero();
+    }
+    assertThat(keys("cluster-raw/"))
+        .as("shards written by the cluster's executors")
+        .contains(
+            "cluster-raw/00000.parquet",
+            "cluster-raw/00001.parquet",
+            "cluster-raw/00002.parquet",
+            "cluster-raw/00003.parquet");
+    assertThat(
+            new ObjectMapper()
+                .readTree(object("cluster-raw/_ground_truth/_SUCCESS"))
+                .path("committer")
+                .asText())
+        .as("committer of the ground-truth write on the cluster")
+        .isEqualTo("magic");
+    withSpark(
+        spark ->
+            assertThat(spark.read().parquet(s3a("cluster-raw/0000*.parquet")).count())
+                .as("rows read back from the cluster's output")
+                .isEqualTo(400));
+  }
+
   private static String tail(String log) {
     return log.length() > 4000 ? log.substring(log.length() - 4000) : log;
   }
