@@ -1,11 +1,17 @@
 package io.sparkclip.jobs;
 
 import io.sparkclip.jobs.cli.BalanceCommand;
+import io.sparkclip.jobs.cli.CurateCommand;
 import io.sparkclip.jobs.cli.DedupCommand;
+import io.sparkclip.jobs.cli.DemoCommand;
 import io.sparkclip.jobs.cli.EmbedCommand;
+import io.sparkclip.jobs.cli.EvaluateCommand;
+import io.sparkclip.jobs.cli.FilterCommand;
 import io.sparkclip.jobs.cli.GenerateCommand;
 import io.sparkclip.jobs.cli.InspectCommand;
 import io.sparkclip.jobs.cli.MatchQueriesCommand;
+import io.sparkclip.jobs.cli.ReportCommand;
+import io.sparkclip.jobs.cli.ScoreCommand;
 import io.sparkclip.schemas.SparkclipException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -28,6 +34,12 @@ import picocli.CommandLine.Command;
       DedupCommand.class,
       BalanceCommand.class,
       EmbedCommand.class,
+      ScoreCommand.class,
+      FilterCommand.class,
+      CurateCommand.class,
+      DemoCommand.class,
+      EvaluateCommand.class,
+      ReportCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

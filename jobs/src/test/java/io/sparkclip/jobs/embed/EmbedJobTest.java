@@ -25,12 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class EmbedJobTest {
-  /** The random-weight tiny CLIP committed as a udfs test fixture (D = 32, 64 px). */
-  static final String TINY =
-      Path.of(System.getProperty("basedir", "."))
-          .resolve("../udfs/src/test/resources/tiny-clip")
-          .normalize()
-          .toString();
+  static final String TINY = io.sparkclip.jobs.TestModels.TINY;
 
   @TempDir static Path tmp;
   static SparkSession spark;

@@ -1,0 +1,152 @@
+package io.sparkclip.jobs.demo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.curate.CurateJob;
+import io.sparkclip.jobs.evaluate.EvaluateJob;
+import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.generate.SyntheticPairs;
+import io.sparkclip.jobs.report.ReportJob;
+import io.sparkclip.schemas.FaultKind;
+import io.sparkclip.schemas.SparkclipException;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code sparkclip demo}: generate scraped pairs with injected faults, curate them with the demo
+ * CLIP, evaluate the decisions against the ground truth and write the HTML report; prints where
+ * everything is. A few minutes on a laptop-class machine.
+ */
+public final class DemoJob {
+  public static final String DEFAULT_MODEL = "models/sparkclip-demo-clip";
+
+  public record Options(
+      String out,
+      int rows,
+      long seed,
+      String model,
+      long cap,
+      Double threshold,
+      boolean overwrite) {}
+
+  public record Result(
+      String raw,
+      String curated,
+      String report,
+      List<CurateJob.StageResult> funnel,
+      EvaluateJob.Evaluation evaluation,
+      double threshold,
+      double seconds) {}
+
+  private final SparkSession spark;
+  private final Options options;
+
+  public DemoJob(SparkSession spark, Options options) {
+    this.spark = spark;
+    this.options = options;
+  }
+
+  /** The demo model: an explicit path, else models/ under SPARKCLIP_HOME or the working dir. */
+  public static String findModel(String explicit) {
+    if (explicit != null) {
+      return explicit;
+    }
+    for (String base : new String[] {System.getenv("SPARKCLIP_HOME"), "."}) {
+      if (base != null && new File(base, DEFAULT_MODEL + "/config.json").isFile()) {
+        return new File(base, DEFAULT_MODEL).getAbsolutePath();
+      }
+    }
+    throw new SparkclipException(
+        "The demo model '" + DEFAULT_MODEL + "' was not found.",
+        "demo looks for it under $SPARKCLIP_HOME and the working directory.",
+        "Run from the sparkclip checkout (./sparkclip demo), or pass --model <dir>.");
+  }
+
+  /** The shuffled-caption threshold measured on held-out data when the model was trained. */
+  static double modelThreshold(String model) {
+    File metrics = new File(model, "metrics.json");
+    try {
+      JsonNode m = new ObjectMapper().readTree(metrics);
+      if (m.path("best_threshold").isNumber()) {
+        return m.get("best_threshold").asDouble();
+      }
+    } catch (IOException e) {
+      // fall through
+    }
+    throw new SparkclipException(
+        "No clip_score threshold for the model '" + model + "'.",
+        "demo reads best_threshold from the model's metrics.json (tools/train_demo_clip.py).",
+        "Pass --threshold <value> (LAION used 0.28 for OpenAI ViT-B/32).");
+  }
+
+  public Result run(PrintStream console) {
+    long start = System.nanoTime();
+    String model = findModel(options.model());
+    double threshold = options.threshold() != null ? options.threshold() : modelThreshold(model);
+    String raw = new Path(options.out(), "raw").toString();
+    String curated = new Path(options.out(), "curated").toString();
+    String report = new Path(options.out(), "report.html").toString();
+
+    console.printf(
+        "[1/4] generating %,d scraped pairs with injected faults -> %s%n", options.rows(), raw);
+    Map<FaultKind, Double> faults = SyntheticPairs.Config.defaultFaultRates();
+    faults.put(FaultKind.SHUFFLED_CAPTION, 0.10);
+    new GenerateJob(
+            spark,
+            GenerateJob.Options.builder(options.rows(), raw)
+                .seed(options.seed())
+                .shardSize(Math.max(500, options.rows() / 4))
+                .queries(Math.max(20, options.rows() / 20))
+                .sides(64, 320)
+                .faultRates(faults)
+                .overwrite(options.overwrite())
+                .build())
+        .run();
+
+    console.printf("[2/4] curating with %s -> %s%n", model, curated);
+    Map<String, String> o = new LinkedHashMap<>();
+    o.put("input", raw);
+    o.put("queries", new Path(raw, GenerateJob.QUERIES_FILE).toString());
+    o.put("out", curated);
+    o.put("model", model);
+    o.put("overwrite", String.valueOf(options.overwrite()));
+    o.put("balance.cap", String.valueOf(options.cap()));
+    o.put("score.group-size", "64");
+    o.put("embed.batch-size", "64");
+    o.put("filter.min-clip-score", String.format(Locale.ROOT, "%.4f", threshold));
+    List<CurateJob.StageResult> funnel = new CurateJob(spark, CurateJob.load(null, o)).run();
+    console.print(CurateJob.render(funnel));
+
+    console.println("[3/4] evaluating against the generator's ground truth");
+    EvaluateJob.Evaluation e =
+        new EvaluateJob(
+                spark,
+                new Path(raw, GenerateJob.GROUND_TRUTH_DIR).toString(),
+                curated,
+                options.cap())
+            .run();
+    console.print(e.render());
+
+    console.printf("[4/4] writing the report -> %s%n", report);
+    new ReportJob(spark, curated, report, 24).run();
+    double seconds = (System.nanoTime() - start) / 1e9;
+    console.printf(
+        Locale.ROOT,
+        "%nDone in %.0f s.%n  raw pairs + ground truth  %s%n  stage outputs + funnel    %s%n"
+            + "  evaluation               %s/%s%n  report                   %s%n",
+        seconds,
+        raw,
+        curated,
+        curated,
+        EvaluateJob.FILE,
+        report);
+    return new Result(raw, curated, report, funnel, e, threshold, seconds);
+  }
+}

@@ -1,0 +1,422 @@
+package io.sparkclip.jobs.report;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.balance.BalanceJob;
+import io.sparkclip.jobs.curate.CurateJob;
+import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.score.ScoreJob;
+import io.sparkclip.schemas.ColumnMapping;
+import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.LayoutDetector;
+import io.sparkclip.schemas.ResolvedLayout;
+import io.sparkclip.schemas.SparkclipException;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import javax.imageio.ImageIO;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * {@code sparkclip report}: one self-contained HTML file (inline CSS, charts and thumbnails as data
+ * URIs, no network) for a curate run: the funnel, per-query counts before/after balancing, the
+ * {@code clip_score} and {@code query_score} histograms (threshold marked) and a grid of kept and
+ * rejected samples with captions, scores and reasons. Histograms are bucketed in Spark; samples are
+ * a bounded {@code limit}. Charts are JFreeChart PNGs. A stage that did not run shows as such.
+ */
+public final class ReportJob {
+  public static final int BUCKETS = 40;
+  private final SparkSession spark;
+  private final String curated;
+  private final String out;
+  private final int samples;
+
+  public ReportJob(SparkSession spark, String curated, String out, int samples) {
+    this.spark = spark;
+    this.curated = curated;
+    this.out = out;
+    this.samples = samples;
+  }
+
+  public String run() {
+    FileSystem fs = Paths.fs(spark, curated);
+    JsonNode funnel = readJson(fs, new Path(curated, CurateJob.FUNNEL_FILE));
+    if (funnel == null) {
+      throw new SparkclipException(
+          "'" + curated + "' has no " + CurateJob.FUNNEL_FILE + ".",
+          "report draws the output of sparkclip curate.",
+          "Run sparkclip curate first and pass its output root.");
+    }
+    Sparks.describe(spark, "report", "histograms and samples");
+    StringBuilder h = new StringBuilder();
+    h.append("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>sparkclip report</title>");
+    h.append("<style>").append(CSS).append("</style></head><body>");
+    h.append("<h1>sparkclip curation report</h1>");
+    h.append("<p class=\"meta\">").append(esc(curated)).append(" &middot; model ");
+    h.append(esc(funnel.path("model").asText())).append(" &middot; ");
+    h.append(String.format(Locale.ROOT, "%.1f s", funnel.path("seconds").asDouble()));
+    h.append("</p>");
+    funnelSection(h, funnel);
+    querySection(h, fs);
+    Double threshold = threshold(fs, funnel);
+    scoreSection(h, threshold);
+    sampleSection(h);
+    h.append("</body></html>\n");
+    Paths.writeText(spark, out, h.toString());
+    return out;
+  }
+
+  // ------------------------------------------------------------------------------------ sections
+
+  private void funnelSection(StringBuilder h, JsonNode funnel) {
+    h.append("<section id=\"funnel\"><h2>Funnel</h2><table><tr><th>stage</th><th>rows in</th>");
+    h.append("<th>rows out</th><th>rejected (reason: rows)</th><th>seconds</th></tr>");
+    DefaultCategoryDataset ds = new DefaultCategoryDataset();
+    for (JsonNode s : funnel.path("stages")) {
+      String stage = s.path("stage").asText();
+      h.append("<tr><td>").append(esc(stage)).append("</td><td>");
+      h.append(String.format("%,d", s.path("rows_in").asLong())).append("</td><td>");
+      h.append(String.format("%,d", s.path("rows_out").asLong())).append("</td><td>");
+      List<String> r = new ArrayList<>();
+      s.path("rejected").fields().forEachRemaining(e -> r.add(e.getKey() + ": " + e.getValue()));
+      h.append(esc(r.isEmpty() ? "-" : String.join(", ", r))).append("</td><td>");
+      h.append(s.path("seconds").asText()).append("</td></tr>");
+      ds.addValue(s.path("rows_out").asLong(), "rows out", stage);
+    }
+    h.append("</table>");
+    JFreeChart c =
+        ChartFactory.createBarChart(
+            "Rows after each stage",
+            "stage",
+            "rows",
+            ds,
+            PlotOrientation.VERTICAL,
+            false,
+            false,
+            false);
+    h.append(chart(c, "chart-funnel"));
+    h.append("</section>");
+  }
+
+  private void querySection(StringBuilder h, FileSystem fs) {
+    h.append("<section id=\"queries\"><h2>Pairs per query, before and after balancing</h2>");
+    Optional<String> balance = stage(fs, "balance");
+    Path counts = balance.map(b -> new Path(b, BalanceJob.QUERY_COUNTS_DIR)).orElse(null);
+    if (counts == null || !exists(fs, counts)) {
+      h.append("<p class=\"na\">balance did not run.</p></section>");
+      return;
+    }
+    Dataset<Row> q = spark.read().parquet(counts.toString());
+    List<Row> top =
+        q.orderBy(col(Columns.ROWS_BEFORE).desc(), col(Columns.QUERY)).limit(15).collectAsList();
+    List<Row> tail =
+        q.orderBy(col(Columns.ROWS_BEFORE).asc(), col(Columns.QUERY)).limit(10).collectAsList();
+    long queries = q.count();
+    DefaultCategoryDataset ds = new DefaultCategoryDataset();
+    for (Row r : top) {
+      String name = r.getAs(Columns.QUERY);
+      ds.addValue(((Number) r.getAs(Columns.ROWS_BEFORE)).longValue(), "before", name);
+      ds.addValue(((Number) r.getAs(Columns.ROWS_AFTER)).longValue(), "after", name);
+    }
+    JFreeChart c =
+        ChartFactory.createBarChart(
+            "Top 15 of " + queries + " queries",
+            "query",
+            "pairs",
+            ds,
+            PlotOrientation.HORIZONTAL,
+            true,
+            false,
+            false);
+    h.append(chart(c, "chart-queries"));
+    h.append(
+        "<h3>Tail (rarest queries)</h3><table><tr><th>query</th><th>before</th><th>after</th></tr>");
+    for (Row r : tail) {
+      h.append("<tr><td>").append(esc(String.valueOf(r.getAs(Columns.QUERY)))).append("</td><td>");
+      h.append(r.<Object>getAs(Columns.ROWS_BEFORE)).append("</td><td>");
+      h.append(r.<Object>getAs(Columns.ROWS_AFTER)).append("</td></tr>");
+    }
+    h.append("</table></section>");
+  }
+
+  private void scoreSection(StringBuilder h, Double threshold) {
+    h.append("<section id=\"scores\"><h2>Scores</h2>");
+    Optional<String> score = stage(Paths.fs(spark, curated), "score");
+    if (score.isEmpty()) {
+      h.append("<p class=\"na\">score did not run.</p></section>");
+      return;
+    }
+    Dataset<Row> df = spark.read().parquet(CurationOutput.data(score.get()));
+    h.append(histogram(df, ScoreJob.CLIP_SCORE, threshold, "chart-clip-score"));
+    h.append(histogram(df, ScoreJob.QUERY_SCORE, null, "chart-query-score"));
+    h.append("</section>");
+  }
+
+  private void sampleSection(StringBuilder h) {
+    h.append("<section id=\"samples\"><h2>Samples</h2>");
+    FileSystem fs = Paths.fs(spark, curated);
+    Optional<String> score = stage(fs, "score");
+    Optional<String> filter = stage(fs, "filter");
+    if (score.isEmpty() || filter.isEmpty()) {
+      h.append("<p class=\"na\">score and filter did not both run.</p></section>");
+      return;
+    }
+    Dataset<Row> scored = spark.read().parquet(CurationOutput.data(score.get()));
+    ResolvedLayout layout =
+        LayoutDetector.detect(scored.schema(), ColumnMapping.DETECT, score.get());
+    Dataset<Row> kept = spark.read().parquet(CurationOutput.data(filter.get()));
+    Dataset<Row> rejects = spark.read().parquet(CurationOutput.rejects(filter.get()));
+    Dataset<Row> rejected =
+        scored.join(rejects.select(Columns.UID, Columns.REASON, Columns.DETAIL), Columns.UID);
+    h.append("<h3>Kept</h3>").append(grid(kept, layout, "kept"));
+    h.append("<h3>Rejected by the filter</h3>").append(grid(rejected, layout, "rejected"));
+    h.append("</section>");
+  }
+
+  // ------------------------------------------------------------------------------------- helpers
+
+  private String grid(Dataset<Row> df, ResolvedLayout layout, String cls) {
+    List<String> cols = new ArrayList<>(List.of(layout.captionCol()));
+    layout.imageCol().ifPresent(cols::add);
+    for (String c :
+        List.of(ScoreJob.CLIP_SCORE, ScoreJob.QUERY_SCORE, Columns.REASON, Columns.DETAIL)) {
+      if (CurationOutput.has(df, c)) {
+        cols.add(c);
+      }
+    }
+    List<Row> rows =
+        df.orderBy(Columns.UID)
+            .select(
+                cols.stream()
+                    .map(org.apache.spark.sql.functions::col)
+                    .toArray(org.apache.spark.sql.Column[]::new))
+            .limit(samples)
+            .collectAsList();
+    StringBuilder g = new StringBuilder("<div class=\"grid " + cls + "\">");
+    for (Row r : rows) {
+      g.append("<figure class=\"sample\">");
+      byte[] bytes = null;
+      if (layout.imageCol().isPresent()) {
+        Object v = r.getAs(layout.imageCol().get());
+        if (v instanceof Row s) {
+          v = s.getAs(Columns.IMAGE_BYTES_FIELD);
+        }
+        bytes = (byte[]) v;
+      }
+      String thumb = thumbnail(bytes);
+      if (thumb != null) {
+        g.append("<img class=\"thumb\" alt=\"sample\" src=\"").append(thumb).append("\">");
+      } else {
+        g.append("<div class=\"thumb missing\">no image</div>");
+      }
+      g.append("<figcaption>").append(esc(String.valueOf(r.<Object>getAs(layout.captionCol()))));
+      if (CurationOutput.has(df, ScoreJob.CLIP_SCORE) && r.getAs(ScoreJob.CLIP_SCORE) != null) {
+        g.append(String.format(Locale.ROOT, "<br>clip %.3f", r.<Double>getAs(ScoreJob.CLIP_SCORE)));
+      }
+      if (CurationOutput.has(df, ScoreJob.QUERY_SCORE) && r.getAs(ScoreJob.QUERY_SCORE) != null) {
+        g.append(
+            String.format(
+                Locale.ROOT, " &middot; query %.3f", r.<Double>getAs(ScoreJob.QUERY_SCORE)));
+      }
+      if (cols.contains(Columns.REASON)) {
+        g.append("<br><b>").append(esc(r.getAs(Columns.REASON))).append("</b> ");
+        g.append(esc(String.valueOf(r.<Object>getAs(Columns.DETAIL))));
+      }
+      g.append("</figcaption></figure>");
+    }
+    return g.append("</div>").toString();
+  }
+
+  /** A 128 px JPEG data URI, or null when the bytes do not decode. */
+  static String thumbnail(byte[] bytes) {
+    if (bytes == null || bytes.length == 0) {
+      return null;
+    }
+    try {
+      BufferedImage in = ImageIO.read(new ByteArrayInputStream(bytes));
+      if (in == null) {
+        return null;
+      }
+      double s = 128.0 / Math.max(in.getWidth(), in.getHeight());
+      int w = Math.max(1, (int) Math.round(in.getWidth() * s));
+      int hgt = Math.max(1, (int) Math.round(in.getHeight() * s));
+      BufferedImage t = new BufferedImage(w, hgt, BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = t.createGraphics();
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.setColor(Color.WHITE);
+      g.fillRect(0, 0, w, hgt);
+      g.drawImage(in, 0, 0, w, hgt, null);
+      g.dispose();
+      ByteArrayOutputStream o = new ByteArrayOutputStream();
+      ImageIO.write(t, "jpg", o);
+      return "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(o.toByteArray());
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  private String histogram(Dataset<Row> df, String column, Double threshold, String id) {
+    if (!CurationOutput.has(df, column)) {
+      return "<p class=\"na\">no " + column + " column.</p>";
+    }
+    Dataset<Row> v = df.filter(col(column).isNotNull()).select(col(column).as("v"));
+    Row mm = v.agg(min("v"), max("v"), count(lit(1))).first();
+    if (mm.getLong(2) == 0) {
+      return "<p class=\"na\">" + column + " is empty.</p>";
+    }
+    double lo = Math.min(mm.getDouble(0), threshold == null ? mm.getDouble(0) : threshold);
+    double hi = Math.max(mm.getDouble(1), threshold == null ? mm.getDouble(1) : threshold);
+    double width = Math.max(1e-9, (hi - lo) / BUCKETS);
+    List<Row> buckets =
+        v.groupBy(floor(col("v").minus(lo).divide(width)).as("b")).count().collectAsList();
+    long[] n = new long[BUCKETS + 1];
+    for (Row b : buckets) {
+      n[(int) Math.min(BUCKETS, Math.max(0, b.getLong(0)))] += b.getLong(1);
+    }
+    XYSeries s = new XYSeries(column);
+    for (int i = 0; i <= BUCKETS; i++) {
+      s.add(lo + (i + 0.5) * width, n[i]);
+    }
+    JFreeChart c =
+        ChartFactory.createXYBarChart(
+            column + " (" + String.format("%,d", mm.getLong(2)) + " pairs)",
+            column,
+            false,
+            "pairs",
+            new XYSeriesCollection(s),
+            PlotOrientation.VERTICAL,
+            false,
+            false,
+            false);
+    if (threshold != null) {
+      ValueMarker m = new ValueMarker(threshold);
+      m.setPaint(Color.RED);
+      m.setStroke(new java.awt.BasicStroke(2f));
+      m.setLabel("threshold " + String.format(Locale.ROOT, "%.3f", threshold));
+      ((XYPlot) c.getPlot()).addDomainMarker(m);
+    }
+    return chart(c, id);
+  }
+
+  private static String chart(JFreeChart c, String id) {
+    try {
+      c.setBackgroundPaint(Color.WHITE);
+      byte[] png = ChartUtils.encodeAsPNG(c.createBufferedImage(760, 340));
+      return "<img class=\"chart\" id=\""
+          + id
+          + "\" alt=\""
+          + esc(c.getTitle() == null ? id : c.getTitle().getText())
+          + "\" src=\"data:image/png;base64,"
+          + Base64.getEncoder().encodeToString(png)
+          + "\">";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The filter's clip_score threshold: the absolute one, else the global-percentile one. */
+  private Double threshold(FileSystem fs, JsonNode funnel) {
+    JsonNode f = funnel.path("config").path("filter").path("min-clip-score");
+    if (f.isNumber()) {
+      return f.asDouble();
+    }
+    Optional<String> filter = stage(fs, "filter");
+    if (filter.isPresent()) {
+      JsonNode s = readJson(fs, new Path(filter.get(), CurationOutput.SUMMARY_FILE));
+      if (s != null && s.path("details").path("global_threshold").isNumber()) {
+        return s.path("details").path("global_threshold").asDouble();
+      }
+    }
+    return null;
+  }
+
+  private Optional<String> stage(FileSystem fs, String name) {
+    try {
+      for (FileStatus s : fs.listStatus(new Path(curated))) {
+        if (s.isDirectory() && s.getPath().getName().matches("\\d+-" + name)) {
+          return Optional.of(s.getPath().toString());
+        }
+      }
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static boolean exists(FileSystem fs, Path p) {
+    try {
+      return fs.exists(p);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static JsonNode readJson(FileSystem fs, Path p) {
+    try {
+      if (!fs.exists(p)) {
+        return null;
+      }
+      try (InputStream in = fs.open(p)) {
+        return new ObjectMapper().readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String esc(String s) {
+    if (s == null) {
+      return "";
+    }
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
+  }
+
+  private static final String CSS =
+      "body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}"
+          + "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;"
+          + "text-align:left}th{background:#f3f3f3}.meta{color:#666}.na{color:#999;font-style:italic}"
+          + ".chart{display:block;margin:1em 0;border:1px solid #eee}"
+          + ".grid{display:flex;flex-wrap:wrap;gap:10px}.sample{width:160px;margin:0;font-size:12px}"
+          + ".thumb{width:128px;height:128px;object-fit:contain;background:#fafafa;display:block}"
+          + ".missing{display:flex;align-items:center;justify-content:center;color:#a00;"
+          + "border:1px dashed #a00}.rejected figcaption b{color:#a00}";
+}

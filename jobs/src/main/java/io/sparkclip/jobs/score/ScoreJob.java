@@ -1,0 +1,306 @@
+package io.sparkclip.jobs.score;
+
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.call_udf;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
+import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.input_file_name;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.udf;
+
+import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.udfs.embed.Embedders;
+import io.sparkclip.udfs.model.ModelDirectory;
+import io.sparkclip.udfs.spark.ClipFunctions;
+import io.sparkclip.udfs.spark.ClipTextEmbedder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF2;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.collection.Seq;
+
+/**
+ * {@code sparkclip score}: per pair,
+ *
+ * <ul>
+ *   <li>{@code clip_score}: cosine of image and text embeddings (LAION's {@code similarity},
+ *       DataComp's {@code clip_*_similarity_score});
+ *   <li>{@code query_score}: cosine of the image with the query's zero-shot classifier, the
+ *       normalised mean of the prompt-template embeddings ("a photo of a {query}.", ...). Each
+ *       distinct query is embedded once, on the executors;
+ *   <li>in-batch contrastive diagnostics from the paper's pseudocode, within fixed groups of K
+ *       pairs (shard-local: rows of one input file ordered by uid, cut every K): {@code image_rank}
+ *       (rank of the own caption among the group's captions for the image, 1 = best), {@code
+ *       text_rank} (vice versa), {@code group_loss} (the group's symmetric cross-entropy at the
+ *       model's logit scale), {@code group_id} and {@code group_size}.
+ * </ul>
+ *
+ * Rows without embeddings (embed_status not ok) keep null scores; nothing is removed here.
+ */
+public final class ScoreJob {
+  private static final Logger LOG = LoggerFactory.getLogger(ScoreJob.class);
+  public static final String JOB = "score";
+
+  public static final String CLIP_SCORE = "clip_score";
+  public static final String QUERY_SCORE = "query_score";
+  public static final String IMAGE_RANK = "image_rank";
+  public static final String TEXT_RANK = "text_rank";
+  public static final String GROUP_ID = "group_id";
+  public static final String GROUP_SIZE = "group_size";
+  public static final String GROUP_LOSS = "group_loss";
+
+  /** Prompt templates from the CLIP paper's ImageNet ensemble (a few of the 80). */
+  public static final List<String> DEFAULT_TEMPLATES =
+      List.of(
+          "a photo of a {query}.",
+          "a picture of a {query}.",
+          "an image of a {query}.",
+          "a photo of the {query}.",
+          "a drawing of a {query}.");
+
+  public record Options(
+      String input,
+      String out,
+      String model,
+      List<String> templates,
+      int groupSize,
+      int batchSize,
+      String device,
+      boolean overwrite) {
+    public static Options of(String input, String out, String model) {
+      return new Options(input, out, model, DEFAULT_TEMPLATES, 256, 64, "auto", false);
+    }
+
+    public Options withGroupSize(int k) {
+      return new Options(input, out, model, templates, k, batchSize, device, overwrite);
+    }
+
+    public Options withTemplates(List<String> t) {
+      return new Options(input, out, model, t, groupSize, batchSize, device, overwrite);
+    }
+
+    public Options withOverwrite(boolean o) {
+      return new Options(input, out, model, templates, groupSize, batchSize, device, o);
+    }
+
+    void validate() {
+      if (groupSize < 2 || groupSize > 4096) {
+        throw new SparkclipException(
+            "--group-size " + groupSize + " is out of range.",
+            "In-batch ranks compare each pair with the other K-1 pairs of its group.",
+            "Use 2..4096 (the default 256 is a typical contrastive batch per GPU).");
+      }
+      if (templates.isEmpty() || templates.stream().anyMatch(t -> !t.contains("{query}"))) {
+        throw new SparkclipException(
+            "Prompt templates " + templates + " are empty or lack {query}.",
+            "query_score embeds each query through every template.",
+            "Give templates like \"a photo of a {query}.\" (repeat --template).");
+      }
+    }
+  }
+
+  private final SparkSession spark;
+  private final Options options;
+
+  public ScoreJob(SparkSession spark, Options options) {
+    this.spark = spark;
+    this.options = options;
+  }
+
+  public CurationSummary run() {
+    long start = System.nanoTime();
+    options.validate();
+    ModelDirectory model = Embedders.modelDirectory(options.model());
+    double scale = model.logitScale();
+    String inputData = EmbedJob.resolveInput(spark, options.input());
+    Dataset<Row> in = Paths.readParquet(spark, inputData);
+    for (String c : List.of(Columns.UID, EmbedJob.IMAGE_EMBEDDING, EmbedJob.TEXT_EMBEDDING)) {
+      if (!CurationOutput.has(in, c)) {
+        throw new SparkclipException(
+            "Input '" + inputData + "' has no column '" + c + "'.",
+            "score reads the output of sparkclip embed.",
+            "Run sparkclip embed first and score its output directory.");
+      }
+    }
+    Paths.prepareOutput(spark, options.out(), options.overwrite());
+    ClipFunctions.register(spark);
+
+    // The shard of each row, taken at the scan (input_file_name is empty after a shuffle).
+    Dataset<Row> df = in.withColumn("_shard", input_file_name());
+    boolean fp16 = in.schema().apply(EmbedJob.IMAGE_EMBEDDING).dataType() == DataTypes.BinaryType;
+    Column img = col(EmbedJob.IMAGE_EMBEDDING);
+    Column txt = col(EmbedJob.TEXT_EMBEDDING);
+    if (fp16) {
+      img = call_udf("clip_fp16_unpack", img);
+      txt = call_udf("clip_fp16_unpack", txt);
+    }
+    df = df.withColumn("_img", img).withColumn("_txt", txt);
+    df = df.withColumn(CLIP_SCORE, call_udf("clip_cosine", col("_img"), col("_txt")));
+
+    // query_score: one zero-shot classifier per distinct query.
+    boolean hasQuery = CurationOutput.has(df, Columns.QUERY);
+    if (hasQuery) {
+      Dataset<Row> classifiers = queryClassifiers(df.select(Columns.QUERY).distinct());
+      df =
+          df.join(classifiers, df.col(Columns.QUERY).equalTo(classifiers.col("_q")), "left")
+              .withColumn(QUERY_SCORE, call_udf("clip_cosine", col("_img"), col("_qemb")))
+              .drop("_q", "_qemb");
+    } else {
+      LOG.warn("no '{}' column: query_score is null (run match-queries first)", Columns.QUERY);
+      df = df.withColumn(QUERY_SCORE, lit(null).cast(DataTypes.DoubleType));
+    }
+
+    df =
+        contrastive(df, scale)
+            .drop("_img", "_txt", "_shard")
+            .persist(StorageLevel.MEMORY_AND_DISK());
+    Sparks.describe(spark, JOB, "clip_score, query_score and in-batch ranks");
+    long rowsIn = df.count();
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("model", options.model());
+    details.put("logit_scale", scale);
+    details.put("group_size", options.groupSize());
+    details.put("templates", options.templates());
+    CurationSummary s =
+        CurationOutput.write(
+            spark,
+            JOB,
+            options.input(),
+            options.out(),
+            rowsIn,
+            CurationOutput.unlabelled(df),
+            details,
+            start);
+    df.unpersist();
+    return s;
+  }
+
+  /** (_q, _qemb): the normalised mean of the template embeddings of each query. */
+  private Dataset<Row> queryClassifiers(Dataset<Row> queries) {
+    Dataset<Row> templates =
+        spark.createDataset(options.templates(), Encoders.STRING()).toDF("_template");
+    Dataset<Row> prompts =
+        queries
+            .filter(col(Columns.QUERY).isNotNull())
+            .crossJoin(broadcast(templates))
+            .withColumn("_prompt", expr("replace(_template, '{query}', " + Columns.QUERY + ")"));
+    Dataset<Row> embedded =
+        new ClipTextEmbedder()
+            .setModelDir(options.model())
+            .setInputCol("_prompt")
+            .setOutputCol("_pemb")
+            .setBatchSize(options.batchSize)
+            .setDevice(options.device)
+            .transform(prompts)
+            .filter(col("_pemb").isNotNull());
+    Sparks.describe(spark, JOB, "embed query prompts");
+    return embedded
+        .groupBy(col(Columns.QUERY).as("_q"))
+        .agg(collect_list(col("_pemb")).as("_pembs"))
+        .withColumn(
+            "_qemb",
+            call_udf(
+                "clip_l2_normalize",
+                expr(
+                    "aggregate(_pembs, array_repeat(cast(0 as float), size(_pembs[0])),"
+                        + " (acc, x) -> zip_with(acc, x, (a, b) -> cast(a + b as float)))")))
+        .select("_q", "_qemb");
+  }
+
+  private static final StructType CONTRAST_ROW =
+      new StructType()
+          .add("uid", DataTypes.StringType, false)
+          .add(IMAGE_RANK, DataTypes.IntegerType, false)
+          .add(TEXT_RANK, DataTypes.IntegerType, false)
+          .add(GROUP_LOSS, DataTypes.DoubleType, false)
+          .add(GROUP_SIZE, DataTypes.IntegerType, false);
+
+  /** Executor-side: one group's members (uid, image, text) to their ranks and the group loss. */
+  static final class ContrastUdf implements UDF2<Seq<Row>, Double, List<Row>> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public List<Row> call(Seq<Row> members, Double scale) {
+      int k = members.size();
+      float[][] img = new float[k][];
+      float[][] txt = new float[k][];
+      String[] uid = new String[k];
+      for (int i = 0; i < k; i++) {
+        Row m = members.apply(i);
+        uid[i] = m.getString(0);
+        img[i] = floats(m.getSeq(1));
+        txt[i] = floats(m.getSeq(2));
+      }
+      InBatchContrast.Result r = InBatchContrast.of(img, txt, scale);
+      List<Row> out = new ArrayList<>(k);
+      for (int i = 0; i < k; i++) {
+        out.add(RowFactory.create(uid[i], r.imageRank()[i], r.textRank()[i], r.loss(), k));
+      }
+      return out;
+    }
+
+    private static float[] floats(Seq<Object> s) {
+      float[] f = new float[s.size()];
+      for (int i = 0; i < f.length; i++) {
+        f[i] = ((Number) s.apply(i)).floatValue();
+      }
+      return f;
+    }
+  }
+
+  /** Adds group_id, group_size, image_rank, text_rank, group_loss (null without embeddings). */
+  private Dataset<Row> contrastive(Dataset<Row> df, double scale) {
+    int k = options.groupSize();
+    Dataset<Row> members =
+        df.filter(col("_img").isNotNull().and(col("_txt").isNotNull()))
+            .select(col("_shard"), col(Columns.UID), col("_img"), col("_txt"))
+            .withColumn("_n", row_number().over(Window.partitionBy("_shard").orderBy(Columns.UID)))
+            .withColumn("_g", floor(col("_n").minus(1).divide(k)));
+    UserDefinedFunction contrast = udf(new ContrastUdf(), DataTypes.createArrayType(CONTRAST_ROW));
+    Dataset<Row> groups =
+        members
+            .groupBy("_shard", "_g")
+            .agg(collect_list(struct(col(Columns.UID), col("_img"), col("_txt"))).as("_m"))
+            .withColumn(
+                GROUP_ID,
+                concat(
+                    expr("regexp_extract(_shard, '([^/]*)$', 1)"),
+                    lit("#"),
+                    col("_g").cast("string")))
+            .select(col(GROUP_ID), explode(contrast.apply(col("_m"), lit(scale))).as("_r"))
+            .select(
+                col("_r.uid").as("_ruid"),
+                col(GROUP_ID),
+                col("_r." + GROUP_SIZE).as(GROUP_SIZE),
+                col("_r." + IMAGE_RANK).as(IMAGE_RANK),
+                col("_r." + TEXT_RANK).as(TEXT_RANK),
+                col("_r." + GROUP_LOSS).as(GROUP_LOSS));
+    return df.join(groups, df.col(Columns.UID).equalTo(groups.col("_ruid")), "left").drop("_ruid");
+  }
+}
