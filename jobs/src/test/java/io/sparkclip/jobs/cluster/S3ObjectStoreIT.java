@@ -17,7 +17,9 @@ import java.util.Map;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -104,38 +106,13 @@ class S3ObjectStoreIT {
   }
 
   @Test
-  void generateMatchAndEmbedReadAndWriteS3a() throws Exception {
+  void generateAndCurateReadAndWriteS3a() throws Exception {
     assertThat(sparkclip("generate", "--rows", "600", "--shard-size", "200", "--out", s3a("raw")))
         .as("generate to s3a:// exit code; s3proxy log tail:\n" + tail(s3.log()))
         .isZero();
     assertThat(keys("raw/"))
         .as("objects written by generate")
         .contains("raw/00000.parquet", "raw/00001.parquet", "raw/00002.parquet", "raw/queries.txt");
-
-    assertThat(
-            sparkclip(
-                "match-queries",
-                s3a("raw"),
-                "--queries",
-                s3a("raw/queries.txt"),
-                "--out",
-                s3a("matched")))
-        .as("match-queries s3a:// -> s3a:// exit code")
-        .isZero();
-    List<String> matched = keys("matched/");
-    assertThat(matched).as("match-queries output objects").contains("matched/data/_SUCCESS");
-    // The S3A committers write a JSON manifest as _SUCCESS (the classic committer: 0 bytes), so
-    // this shows the write went through the magic committer, not rename-based commit.
-    JsonNode success = new ObjectMapper().readTree(object("matched/data/_SUCCESS"));
-    assertThat(success.path("committer").asText())
-        .as("committer named in the _SUCCESS manifest")
-        .isEqualTo("magic");
-    assertThat(success.path("filenames").size())
-        .as("part files listed in the _SUCCESS manifest")
-        .isPositive();
-    assertThat(matched)
-        .as("no committer leftovers (__magic, _temporary) after a successful job")
-        .noneMatch(k -> k.contains("__magic") || k.contains("_temporary"));
 
     // The model directory is read from s3a:// too (localized once per executor JVM).
     Path model = Path.of(System.getProperty("sparkclip.root"), "udfs/src/test/resources/tiny-clip");
@@ -146,34 +123,70 @@ class S3ObjectStoreIT {
             RequestBody.fromFile(f));
       }
     }
+    // The whole pipeline on s3a://: input, query list, model and every stage's output.
     assertThat(
             sparkclip(
-                "embed",
+                "curate",
+                "--config",
+                Path.of(System.getProperty("sparkclip.root"), "conf/curate.example.conf")
+                    .toString(),
+                "--input",
                 s3a("raw"),
+                "--queries",
+                s3a("raw/queries.txt"),
                 "--model",
                 s3a("models/tiny-clip"),
-                "--batch-size",
-                "16",
                 "--out",
-                s3a("embedded")))
-        .as("embed s3a:// (data and model) -> s3a:// exit code")
+                s3a("curated")))
+        .as("curate s3a:// (data, queries and model) -> s3a:// exit code")
         .isZero();
+
+    assertThat(keys("curated/1-match-queries/"))
+        .as("match-queries stage output objects")
+        .contains("curated/1-match-queries/data/_SUCCESS");
+    // The S3A committers write a JSON manifest as _SUCCESS (the classic committer: 0 bytes), so
+    // this shows the write went through the magic committer, not rename-based commit.
+    JsonNode success = new ObjectMapper().readTree(object("curated/1-match-queries/data/_SUCCESS"));
+    assertThat(success.path("committer").asText())
+        .as("committer named in the _SUCCESS manifest")
+        .isEqualTo("magic");
+    assertThat(success.path("filenames").size())
+        .as("part files listed in the _SUCCESS manifest")
+        .isPositive();
+    assertThat(keys("curated/"))
+        .as("no committer leftovers (__magic, _temporary) after successful jobs")
+        .noneMatch(k -> k.contains("__magic") || k.contains("_temporary"));
 
     withSpark(
         spark -> {
-          long data = spark.read().parquet(s3a("matched/data")).count();
-          long rejects = spark.read().parquet(s3a("matched/rejects")).count();
-          assertThat(data + rejects)
-              .as("match-queries rows out + rejects, read back")
-              .isEqualTo(600);
-          var embedded = spark.read().parquet(s3a("embedded/data"));
-          assertThat(embedded.count()).as("embedded rows, read back").isEqualTo(600);
-          assertThat(embedded.select("uid").distinct().count())
-              .as("distinct uids in the embedded output")
-              .isEqualTo(600);
+          var embedded = spark.read().parquet(s3a("curated/4-embed/data"));
           assertThat(embedded.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).count())
               .as("rows embedded ok with the model loaded from s3a://")
-              .isGreaterThan(500);
+              .isPositive();
+          // Every input row ends up in the final output or in one stage's rejects.
+          Dataset<Row> accounted = spark.read().parquet(s3a("curated/6-filter/data")).select("uid");
+          for (String stage :
+              List.of("1-match-queries", "2-dedup", "3-balance", "5-score", "6-filter")) {
+            if (!keys("curated/" + stage + "/rejects/").isEmpty()) {
+              accounted =
+                  accounted.union(
+                      spark.read().parquet(s3a("curated/" + stage + "/rejects")).select("uid"));
+            }
+          }
+          assertThat(accounted.count())
+              .as("output + rejects rows of curate, read back")
+              .isEqualTo(600);
+          long inputUids =
+              spark
+                  .read()
+                  .parquet(s3a("curated/1-match-queries/data"))
+                  .select("uid")
+                  .union(spark.read().parquet(s3a("curated/1-match-queries/rejects")).select("uid"))
+                  .distinct()
+                  .count();
+          assertThat(accounted.distinct().count())
+              .as("distinct uids in curate's output + rejects = distinct input uids")
+              .isEqualTo(inputUids);
         });
     assertThat(pendingUploads()).as("multipart uploads left open in the bucket").isZero();
   }
