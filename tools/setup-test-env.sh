@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Installs what sparkclip's build and tests need, if missing: a JDK 17+ and Maven (Debian packages).
+# Installs what sparkclip's build and tests need, if missing (Debian packages): a JDK 17+ and Maven;
+# Jupyter's nbconvert and client (the notebook tests run the Java notebooks headless); Chromium (the
+# report test opens the HTML report in it).
 # Idempotent and quiet when everything is there. Needs root (or sudo) only when it installs.
 set -euo pipefail
 
@@ -8,6 +10,10 @@ if ! command -v javac >/dev/null || ! javac -version 2>&1 | grep -qE 'javac (1[7
   need+=(openjdk-17-jdk-headless)
 fi
 command -v mvn >/dev/null || need+=(maven)
+command -v jupyter >/dev/null || need+=(jupyter-nbconvert jupyter-client)
+/usr/bin/python3 -c 'import nbformat, nbconvert, jupyter_client' 2>/dev/null ||
+  need+=(python3-nbformat python3-nbconvert python3-jupyter-client)
+[[ -x /usr/bin/chromium ]] || need+=(chromium)
 
 if ((${#need[@]})); then
   echo "setup-test-env: installing ${need[*]}" >&2

@@ -171,6 +171,8 @@ def main():
     ap.add_argument("--heldout", required=True, help="another generate output (other seed) for evaluation")
     ap.add_argument("--out", required=True, help="model directory to write")
     ap.add_argument("--minutes", type=float, default=12.0, help="training time budget")
+    ap.add_argument("--steps", type=int, default=0,
+                    help="fixed number of steps (overrides --minutes; reproducible on a busy machine)")
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
@@ -231,7 +233,7 @@ def main():
 
     budget_s = a.minutes * 60
     train_start = time.time()
-    step, total_steps, warmup, losses = 0, None, 100, []
+    step, total_steps, warmup, losses = 0, (a.steps or None), 100, []
     while True:
         if total_steps is None and step == 20:
             per_step = (time.time() - train_start) / 20

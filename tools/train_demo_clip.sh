@@ -15,5 +15,5 @@ done
 "$root/sparkclip" generate --rows 2000 --seed 2002 --format files --max-side 256 "${clean[@]}" \
   --out "$work/heldout" --overwrite
 /usr/bin/python3 "$root/tools/train_demo_clip.py" --train "$work/train" --heldout "$work/heldout" \
-  --out "$root/models/sparkclip-demo-clip" --minutes "${TRAIN_MINUTES:-12}" \
+  --out "$root/models/sparkclip-demo-clip" --steps "${TRAIN_STEPS:-900}" \
   --reference-out "$root/jobs/src/test/resources/demo-clip-reference"

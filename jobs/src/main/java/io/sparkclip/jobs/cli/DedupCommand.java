@@ -70,7 +70,7 @@ public final class DedupCommand implements Callable<Integer> {
 
   @Option(
       names = "--phash-distance",
-      defaultValue = "8",
+      defaultValue = "10",
       description = "Max Hamming distance of near-duplicate pHashes (default: ${DEFAULT-VALUE}).")
   int phashDistance;
 

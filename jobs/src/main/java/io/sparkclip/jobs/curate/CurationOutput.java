@@ -142,7 +142,19 @@ public final class CurationOutput {
       Map<String, Object> details,
       long startNanos) {
     Sparks.describe(spark, job, "write data");
-    keptRows(labelled).write().option("compression", "snappy").parquet(data(out));
+    Dataset<Row> kept = keptRows(labelled);
+    // Shards of about 20,000 rows, and at least one per core, rather than one per shuffle
+    // partition:
+    // the next stages (embed in particular) work shard by shard.
+    int shards =
+        (int)
+            Math.max(
+                spark.sparkContext().defaultParallelism(),
+                Math.min(100_000, (rowsIn + 19_999) / 20_000));
+    if (kept.rdd().getNumPartitions() > shards) {
+      kept = kept.coalesce(shards);
+    }
+    kept.write().option("compression", "snappy").parquet(data(out));
     Sparks.describe(spark, job, "write rejects");
     rejectRows(labelled).write().option("compression", "snappy").parquet(rejects(out));
 

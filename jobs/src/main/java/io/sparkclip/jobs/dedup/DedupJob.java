@@ -16,6 +16,7 @@ import static org.apache.spark.sql.functions.shiftrightunsigned;
 import static org.apache.spark.sql.functions.substring;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
 
 import io.sparkclip.jobs.Paths;
 import io.sparkclip.jobs.Sparks;
@@ -75,6 +76,14 @@ public final class DedupJob {
   public static final String STAGE_URL = "dedup_exact_url";
   public static final String STAGE_SHA = "dedup_exact_image";
   public static final String STAGE_IMAGE = "dedup_near_image";
+
+  /**
+   * Near-duplicate confirmation on colour: largest mean absolute difference (0..255) of the 4×4 RGB
+   * colour signatures. Re-encoded, resized and lightly cropped copies stay below 4; pHash alone
+   * cannot tell a red from a green shape of equal brightness.
+   */
+  public static final double COLOUR_DISTANCE = 4.0;
+
   public static final String STAGE_CAPTION = "dedup_near_caption";
 
   public enum UrlKey {
@@ -115,7 +124,7 @@ public final class DedupJob {
           UrlNormalizer.DEFAULT_TRACKING,
           true,
           true,
-          8,
+          10,
           16,
           false,
           false,
@@ -384,6 +393,7 @@ public final class DedupJob {
         labelled
             .withColumn("_ph", when(CurationOutput.kept(), phash.apply(layout.imageBytes())))
             .withColumn(Columns.PHASH, col("_ph.phash"))
+            .withColumn("_colour", col("_ph.colour"))
             .withColumn("_ph_error", col("_ph.error"))
             .drop("_ph");
     if (!options.keepUndecodable()) {
@@ -396,14 +406,21 @@ public final class DedupJob {
               col("_ph_error"),
               lit(null));
     }
-    hashed = hashed.drop("_ph_error").persist(StorageLevel.MEMORY_AND_DISK());
+    // A node is one distinct (pHash, colour signature); its id a 64-bit hash of both.
+    hashed =
+        hashed
+            .drop("_ph_error")
+            .withColumn(
+                "_node",
+                when(col(Columns.PHASH).isNotNull(), xxhash64(col(Columns.PHASH), col("_colour"))))
+            .persist(StorageLevel.MEMORY_AND_DISK());
 
     int bands = options.phashBands();
     int width = 64 / bands;
     Dataset<Row> nodes =
         hashed
-            .filter(CurationOutput.kept().and(col(Columns.PHASH).isNotNull()))
-            .select(col(Columns.PHASH).as("h"))
+            .filter(CurationOutput.kept().and(col("_node").isNotNull()))
+            .select(col("_node").as("id"), col(Columns.PHASH).as("h"), col("_colour").as("c"))
             .distinct();
     List<Column> bandCols = new ArrayList<>();
     long mask = width == 64 ? -1L : (1L << width) - 1;
@@ -412,10 +429,26 @@ public final class DedupJob {
     }
     Dataset<Row> banded =
         nodes.select(
+            col("id"),
             col("h"),
+            col("c"),
             posexplode(array(bandCols.toArray(Column[]::new))).as(new String[] {"band", "v"}));
-    Dataset<Row> a = banded.select(col("h").as("src"), col("band").as("ba"), col("v").as("va"));
-    Dataset<Row> b = banded.select(col("h").as("dst"), col("band").as("bb"), col("v").as("vb"));
+    Dataset<Row> a =
+        banded.select(
+            col("id").as("src"),
+            col("h").as("ha"),
+            col("c").as("ca"),
+            col("band").as("ba"),
+            col("v").as("va"));
+    Dataset<Row> b =
+        banded.select(
+            col("id").as("dst"),
+            col("h").as("hb"),
+            col("c").as("cb"),
+            col("band").as("bb"),
+            col("v").as("vb"));
+    UserDefinedFunction colourDistance =
+        udf((UDF2<byte[], byte[], Double>) PerceptualHash::colourDistance, DataTypes.DoubleType);
     Sparks.describe(spark, JOB, "image phash candidate pairs");
     Dataset<Row> edges =
         a.join(
@@ -424,20 +457,20 @@ public final class DedupJob {
                     .equalTo(col("bb"))
                     .and(col("va").equalTo(col("vb")))
                     .and(col("src").lt(col("dst"))))
-            .select("src", "dst")
-            .distinct()
-            .filter(bit_count(col("src").bitwiseXOR(col("dst"))).leq(options.phashDistance()));
+            .select("src", "dst", "ha", "hb", "ca", "cb")
+            .dropDuplicates("src", "dst")
+            .filter(bit_count(col("ha").bitwiseXOR(col("hb"))).leq(options.phashDistance()))
+            .filter(colourDistance.apply(col("ca"), col("cb")).leq(COLOUR_DISTANCE))
+            .select("src", "dst");
     Dataset<Row> cc = ConnectedComponents.of(spark, edges, JOB, options.maxIterations());
     Dataset<Row> joined =
-        hashed.join(
-            cc, hashed.col(Columns.PHASH).equalTo(cc.col(ConnectedComponents.NODE)), "left");
+        hashed.join(cc, hashed.col("_node").equalTo(cc.col(ConnectedComponents.NODE)), "left");
     Column key =
-        when(
-            col(Columns.PHASH).isNotNull(),
-            coalesce(col(ConnectedComponents.LABEL), col(Columns.PHASH)));
+        when(col("_node").isNotNull(), coalesce(col(ConnectedComponents.LABEL), col("_node")));
     Dataset<Row> out =
         byKey(joined, hex(key), STAGE_IMAGE, RejectReason.NEAR_DUPLICATE_IMAGE, "image", order)
-            .drop(ConnectedComponents.NODE, ConnectedComponents.LABEL);
+            .drop(ConnectedComponents.NODE, ConnectedComponents.LABEL, "_node", "_colour");
+    d.put("colour_distance", COLOUR_DISTANCE);
     d.put("phash_distance", options.phashDistance());
     d.put("phash_bands", bands);
     return out;
@@ -513,6 +546,7 @@ public final class DedupJob {
     static final StructType TYPE =
         new StructType()
             .add("phash", DataTypes.LongType, true)
+            .add("colour", DataTypes.BinaryType, true)
             .add("error", DataTypes.StringType, true);
 
     @Override
@@ -521,9 +555,10 @@ public final class DedupJob {
         return null;
       }
       try {
-        return RowFactory.create(PerceptualHash.of(bytes), null);
+        PerceptualHash.Signature sig = PerceptualHash.signature(bytes);
+        return RowFactory.create(sig.phash(), sig.colour(), null);
       } catch (PerceptualHash.UndecodableImageException e) {
-        return RowFactory.create(null, e.getMessage());
+        return RowFactory.create(null, null, e.getMessage());
       }
     }
   }

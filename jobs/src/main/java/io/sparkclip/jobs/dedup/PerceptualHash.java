@@ -88,6 +88,63 @@ public final class PerceptualHash {
     return Long.bitCount(a ^ b);
   }
 
+  /** Cells per side of the colour signature. */
+  static final int COLOUR_GRID = 4;
+
+  /**
+   * A colour layout signature: the mean R, G, B of each cell of a 4×4 grid (48 bytes). pHash sees
+   * luma only, so a red and a green shape of equal brightness hash alike; near-duplicate
+   * confirmation also compares this signature.
+   */
+  public static byte[] colourSignature(BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    int[] rgb = img.getRGB(0, 0, w, h, null, 0, w);
+    byte[] out = new byte[COLOUR_GRID * COLOUR_GRID * 3];
+    for (int ty = 0; ty < COLOUR_GRID; ty++) {
+      int y0 = ty * h / COLOUR_GRID;
+      int y1 = Math.max(y0 + 1, (ty + 1) * h / COLOUR_GRID);
+      for (int tx = 0; tx < COLOUR_GRID; tx++) {
+        int x0 = tx * w / COLOUR_GRID;
+        int x1 = Math.max(x0 + 1, (tx + 1) * w / COLOUR_GRID);
+        long r = 0;
+        long g = 0;
+        long b = 0;
+        for (int y = y0; y < y1; y++) {
+          for (int x = x0; x < x1; x++) {
+            int p = rgb[y * w + x];
+            r += (p >> 16) & 0xff;
+            g += (p >> 8) & 0xff;
+            b += p & 0xff;
+          }
+        }
+        long n = (long) (y1 - y0) * (x1 - x0);
+        int o = (ty * COLOUR_GRID + tx) * 3;
+        out[o] = (byte) (r / n);
+        out[o + 1] = (byte) (g / n);
+        out[o + 2] = (byte) (b / n);
+      }
+    }
+    return out;
+  }
+
+  /** Mean absolute difference of two colour signatures, 0..255. */
+  public static double colourDistance(byte[] a, byte[] b) {
+    long s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += Math.abs((a[i] & 0xff) - (b[i] & 0xff));
+    }
+    return (double) s / a.length;
+  }
+
+  /** pHash and colour signature from one decode. */
+  public record Signature(long phash, byte[] colour) {}
+
+  public static Signature signature(byte[] bytes) throws UndecodableImageException {
+    BufferedImage img = decode(bytes);
+    return new Signature(of(img), colourSignature(img));
+  }
+
   static BufferedImage decode(byte[] bytes) throws UndecodableImageException {
     if (bytes == null || bytes.length == 0) {
       throw new UndecodableImageException("no image bytes", null);

@@ -96,6 +96,12 @@ public final class ReportJob {
     Double threshold = threshold(fs, funnel);
     scoreSection(h, threshold);
     sampleSection(h);
+    // Marks how many images decoded once the page loaded (read by the browser test; no network).
+    h.append(
+        "<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call("
+            + "document.images);document.body.setAttribute('data-images-loaded',i.filter("
+            + "function(x){return x.complete&&x.naturalWidth>0;}).length+'/'+i.length);});"
+            + "</script>");
     h.append("</body></html>\n");
     Paths.writeText(spark, out, h.toString());
     return out;
@@ -129,7 +135,7 @@ public final class ReportJob {
             false,
             false,
             false);
-    h.append(chart(c, "chart-funnel"));
+    h.append(chartHtml(c, "chart-funnel"));
     h.append("</section>");
   }
 
@@ -163,11 +169,13 @@ public final class ReportJob {
             true,
             false,
             false);
-    h.append(chart(c, "chart-queries"));
+    h.append(chartHtml(c, "chart-queries"));
     h.append(
         "<h3>Tail (rarest queries)</h3><table><tr><th>query</th><th>before</th><th>after</th></tr>");
     for (Row r : tail) {
-      h.append("<tr><td>").append(esc(String.valueOf(r.getAs(Columns.QUERY)))).append("</td><td>");
+      h.append("<tr><td>")
+          .append(esc(String.valueOf(r.<Object>getAs(Columns.QUERY))))
+          .append("</td><td>");
       h.append(r.<Object>getAs(Columns.ROWS_BEFORE)).append("</td><td>");
       h.append(r.<Object>getAs(Columns.ROWS_AFTER)).append("</td></tr>");
     }
@@ -182,8 +190,8 @@ public final class ReportJob {
       return;
     }
     Dataset<Row> df = spark.read().parquet(CurationOutput.data(score.get()));
-    h.append(histogram(df, ScoreJob.CLIP_SCORE, threshold, "chart-clip-score"));
-    h.append(histogram(df, ScoreJob.QUERY_SCORE, null, "chart-query-score"));
+    h.append(histogramHtml(df, ScoreJob.CLIP_SCORE, threshold, "chart-clip-score"));
+    h.append(histogramHtml(df, ScoreJob.QUERY_SCORE, null, "chart-query-score"));
     h.append("</section>");
   }
 
@@ -203,14 +211,20 @@ public final class ReportJob {
     Dataset<Row> rejects = spark.read().parquet(CurationOutput.rejects(filter.get()));
     Dataset<Row> rejected =
         scored.join(rejects.select(Columns.UID, Columns.REASON, Columns.DETAIL), Columns.UID);
-    h.append("<h3>Kept</h3>").append(grid(kept, layout, "kept"));
-    h.append("<h3>Rejected by the filter</h3>").append(grid(rejected, layout, "rejected"));
+    h.append("<h3>Kept</h3>").append(grid(kept, layout, "kept", samples));
+    h.append("<h3>Rejected by the filter</h3>").append(grid(rejected, layout, "rejected", samples));
     h.append("</section>");
   }
 
   // ------------------------------------------------------------------------------------- helpers
 
-  private String grid(Dataset<Row> df, ResolvedLayout layout, String cls) {
+  /** A grid of up to n samples (thumbnail, caption, scores, reject reason when present). */
+  public static String gridHtml(Dataset<Row> df, int n) {
+    return grid(
+        df, LayoutDetector.detect(df.schema(), ColumnMapping.DETECT, "notebook"), "samples", n);
+  }
+
+  private static String grid(Dataset<Row> df, ResolvedLayout layout, String cls, int samples) {
     List<String> cols = new ArrayList<>(List.of(layout.captionCol()));
     layout.imageCol().ifPresent(cols::add);
     for (String c :
@@ -291,7 +305,8 @@ public final class ReportJob {
     }
   }
 
-  private String histogram(Dataset<Row> df, String column, Double threshold, String id) {
+  /** An HTML img of the histogram of a score column (bucketed in Spark), threshold marked. */
+  public static String histogramHtml(Dataset<Row> df, String column, Double threshold, String id) {
     if (!CurationOutput.has(df, column)) {
       return "<p class=\"na\">no " + column + " column.</p>";
     }
@@ -331,10 +346,10 @@ public final class ReportJob {
       m.setLabel("threshold " + String.format(Locale.ROOT, "%.3f", threshold));
       ((XYPlot) c.getPlot()).addDomainMarker(m);
     }
-    return chart(c, id);
+    return chartHtml(c, id);
   }
 
-  private static String chart(JFreeChart c, String id) {
+  public static String chartHtml(JFreeChart c, String id) {
     try {
       c.setBackgroundPaint(Color.WHITE);
       byte[] png = ChartUtils.encodeAsPNG(c.createBufferedImage(760, 340));
@@ -400,7 +415,7 @@ public final class ReportJob {
     }
   }
 
-  static String esc(String s) {
+  public static String esc(String s) {
     if (s == null) {
       return "";
     }

@@ -160,14 +160,14 @@ public final class StandaloneCluster implements AutoCloseable {
     cmd.add("-Xmx1g");
     cmd.addAll(jvmOptions);
     cmd.add("-Dlog4j2.configurationFile=" + log4j);
-    cmd.add("-cp");
-    cmd.add(String.join(":", sparkClasspath));
     cmd.addAll(mainAndArgs);
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectErrorStream(true)
             .redirectOutput(home.resolve("logs").resolve(name + ".log").toFile());
     Map<String, String> env = pb.environment();
+    // Classpath via the environment: ONNX Runtime's native init crashes on command lines > ~4 KB.
+    env.put("CLASSPATH", String.join(":", sparkClasspath));
     env.put("SPARK_HOME", home.toString());
     env.put("SPARK_SCALA_VERSION", "2.13");
     env.put("SPARK_LOCAL_IP", "127.0.0.1");
