@@ -12,6 +12,7 @@ import io.sparkclip.jobs.cli.InspectCommand;
 import io.sparkclip.jobs.cli.MatchQueriesCommand;
 import io.sparkclip.jobs.cli.ReportCommand;
 import io.sparkclip.jobs.cli.ScoreCommand;
+import io.sparkclip.jobs.cli.SemDedupCommand;
 import io.sparkclip.schemas.SparkclipException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -36,6 +37,7 @@ import picocli.CommandLine.Command;
       EmbedCommand.class,
       ScoreCommand.class,
       FilterCommand.class,
+      SemDedupCommand.class,
       CurateCommand.class,
       DemoCommand.class,
       EvaluateCommand.class,

@@ -92,6 +92,16 @@ public final class Columns {
   public static final String ROWS_BEFORE = "rows_before";
   public static final String ROWS_AFTER = "rows_after";
 
+  // --- semdedup ---
+  /** The k-means cluster of the row's embedding (semdedup); null without an embedding. */
+  public static final String SEMANTIC_CLUSTER = "semantic_cluster";
+
+  /**
+   * The semantic-duplicate group a row belongs to ({@code <cluster>:<smallest member>}); null when
+   * no other row of its cluster is within the cosine threshold.
+   */
+  public static final String SEMANTIC_GROUP = "semantic_group";
+
   // --- generator ground truth ---
   public static final String FAULT = "fault";
   public static final String ORIGINAL_UID = "original_uid";

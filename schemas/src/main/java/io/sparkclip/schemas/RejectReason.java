@@ -30,4 +30,10 @@ public final class RejectReason {
 
   /** balance: over the per-query cap, or not drawn in probabilistic mode. */
   public static final String OVER_CAP = "over_cap";
+
+  /**
+   * semdedup: image embedding within cosine 1 − ε of a kept row's in the same k-means cluster
+   * (SemDeDup); {@code related_uid} is the row kept for the group.
+   */
+  public static final String SEMANTIC_DUPLICATE = "semantic_duplicate";
 }

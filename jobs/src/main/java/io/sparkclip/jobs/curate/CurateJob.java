@@ -13,6 +13,7 @@ import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.match.MatchQueriesJob;
 import io.sparkclip.jobs.score.ScoreJob;
+import io.sparkclip.jobs.semdedup.SemDedupJob;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.SparkclipException;
 import java.io.File;
@@ -29,17 +30,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code sparkclip curate}: the whole chain from one config file (HOCON, see {@code
- * conf/curate.example.conf}): match-queries → dedup → balance → embed → score → filter. Each stage
- * writes its own directory under {@code out} ({@code 1-match-queries/}, …), the next stage reads
- * its {@code data/}; {@code out/_funnel.json} has rows in/out and rejects per stage and reason, and
- * the console shows a progress bar per stage. Stages can be left out of {@code stages}; a left-out
- * stage is skipped and the next one reads the previous output.
+ * conf/curate.example.conf}): match-queries → dedup → balance → embed → score → filter (→
+ * semdedup). Each stage writes its own directory under {@code out} ({@code 1-match-queries/}, …),
+ * the next stage reads its {@code data/}; {@code out/_funnel.json} has rows in/out and rejects per
+ * stage and reason, and the console shows a progress bar per stage. Stages can be left out of
+ * {@code stages}; a left-out stage is skipped and the next one reads the previous output.
  */
 public final class CurateJob {
   private static final Logger LOG = LoggerFactory.getLogger(CurateJob.class);
   public static final String FUNNEL_FILE = "_funnel.json";
   public static final List<String> ALL_STAGES =
-      List.of("match-queries", "dedup", "balance", "embed", "score", "filter");
+      List.of("match-queries", "dedup", "balance", "embed", "score", "filter", "semdedup");
 
   /** One stage as run: its directory and what it did. */
   public record StageResult(
@@ -251,6 +252,18 @@ public final class CurateJob {
                         f.hasPath("max-rank") ? f.getInt("max-rank") : null,
                         optDouble(f, "min-query-score"),
                         false))
+                .run();
+      }
+      case "semdedup" -> {
+        Config d = conf.getConfig("semdedup");
+        s =
+            new SemDedupJob(
+                    spark,
+                    SemDedupJob.Options.of(input, dir)
+                        .withEmbeddingCol(d.getString("embedding-col"))
+                        .withClusters(d.getInt("clusters"))
+                        .withEpsilon(d.getDouble("epsilon"))
+                        .withKeep(KeepPolicy.fromLabel(d.getString("keep"))))
                 .run();
       }
       default -> throw new IllegalStateException("unknown stage " + stage);

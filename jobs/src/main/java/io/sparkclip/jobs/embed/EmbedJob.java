@@ -154,6 +154,7 @@ public final class EmbedJob {
       int shardsEmbedded,
       long rowsEmbedded,
       Map<String, Long> statusCounts,
+      double secondsSaved,
       double seconds) {
     public String render() {
       StringBuilder sb = new StringBuilder();
@@ -162,6 +163,13 @@ public final class EmbedJob {
           String.format(
               "  shards         %d (%d already committed, skipped; %d embedded now)%n",
               shards, shardsSkipped, shardsEmbedded));
+      if (shardsSkipped > 0) {
+        sb.append(
+            String.format(
+                "  time saved     %.1f s of shard work (as measured when the skipped shards were"
+                    + " committed)%n",
+                secondsSaved));
+      }
       sb.append(String.format("  rows embedded  %,d", rowsEmbedded));
       if (seconds > 0 && rowsEmbedded > 0) {
         sb.append(String.format(" (%.1f pairs/s)", rowsEmbedded / seconds));
@@ -226,10 +234,13 @@ public final class EmbedJob {
     Path committedDir = new Path(out, COMMITTED_DIR);
     List<String> pending = new ArrayList<>();
     int skipped = 0;
+    double saved = 0;
     try {
       outFs.mkdirs(committedDir);
       for (String name : shards.keySet()) {
-        if (outFs.exists(new Path(committedDir, name))) {
+        Path marker = new Path(committedDir, name);
+        if (outFs.exists(marker)) {
+          saved += checkCommitted(outFs, marker, inFs.getFileStatus(shards.get(name)));
           skipped++;
         } else {
           pending.add(name);
@@ -238,9 +249,9 @@ public final class EmbedJob {
       // Partial files of shards that never committed (a driver killed while moving them).
       java.util.Set<String> pendingSet = new java.util.HashSet<>(pending);
       for (FileStatus f : outFs.listStatus(data)) {
-        String n = f.getPath().getName();
-        int sep = n.indexOf(SHARD_SEPARATOR);
-        if (sep > 0 && pendingSet.contains(n.substring(0, sep))) {
+        String shard = shardOfDataFile(f.getPath().getName());
+        if (shard != null && pendingSet.contains(shard)) {
+          LOG.info("deleting {}: its shard never committed", f.getPath());
           outFs.delete(f.getPath(), false);
         }
       }
@@ -249,10 +260,12 @@ public final class EmbedJob {
     }
     if (skipped > 0) {
       LOG.info(
-          "{} of {} shards already committed in {}: skipping them (use --overwrite to redo)",
+          "{} of {} shards already committed in {}: skipping them, which saves ~{} s of shard work"
+              + " (use --overwrite to redo them)",
           skipped,
           shards.size(),
-          data);
+          data,
+          String.format(java.util.Locale.ROOT, "%.1f", saved));
     }
     LOG.info("embedding {} shards with {} ({})", pending.size(), modelId, modelDir);
 
@@ -298,7 +311,14 @@ public final class EmbedJob {
     double seconds = (System.nanoTime() - start) / 1e9;
     Result r =
         new Result(
-            options.out(), shards.size(), skipped, pending.size(), rows.get(), status, seconds);
+            options.out(),
+            shards.size(),
+            skipped,
+            pending.size(),
+            rows.get(),
+            status,
+            saved,
+            seconds);
     writeSummary(r, modelId);
     LOG.info("embed done: {}", r);
     return r;
@@ -313,6 +333,7 @@ public final class EmbedJob {
       FileSystem fs,
       String modelId)
       throws IOException {
+    long t0 = System.nanoTime();
     spark
         .sparkContext()
         .setLocalProperty("spark.job.description", "sparkclip embed: shard " + name);
@@ -338,9 +359,14 @@ public final class EmbedJob {
       }
     }
     // The commit: a shard is complete exactly when its marker exists.
+    FileStatus source = Paths.fs(spark, file.toString()).getFileStatus(file);
+    Map<String, Object> marker = new LinkedHashMap<>();
+    marker.put("source", file.toString());
+    marker.put("source_bytes", source.getLen());
+    marker.put("rows", counts);
+    marker.put("seconds", (System.nanoTime() - t0) / 1e9);
     try (var o = fs.create(new Path(committedDir, name), true)) {
-      o.write(
-          new ObjectMapper().writeValueAsBytes(Map.of("source", file.toString(), "rows", counts)));
+      o.write(new ObjectMapper().writeValueAsBytes(marker));
     }
     fs.delete(tmp, true);
     LOG.info("committed shard {} ({})", name, counts);
@@ -435,6 +461,7 @@ public final class EmbedJob {
         out.put(shardName(root.getName()), root);
         return out;
       }
+      Map<String, String> relOf = new TreeMap<>();
       String prefix = fs.makeQualified(root).toUri().getPath();
       RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
       while (it.hasNext()) {
@@ -444,7 +471,22 @@ public final class EmbedJob {
         if (!f.getPath().getName().endsWith(".parquet") || hidden(rel)) {
           continue;
         }
-        out.put(shardName(rel), f.getPath());
+        String name = shardName(rel);
+        String clash = relOf.put(name, rel);
+        if (clash != null) {
+          throw new SparkclipException(
+              "Input files '"
+                  + clash
+                  + "' and '"
+                  + rel
+                  + "' map to the same shard name '"
+                  + name
+                  + "'.",
+              "embed commits output per input file under a name made from its relative path, with"
+                  + " characters other than letters, digits and ._=- replaced by '_'.",
+              "Rename one of the files (or move it to another folder) so the names differ.");
+        }
+        out.put(name, f.getPath());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -459,6 +501,40 @@ public final class EmbedJob {
       }
     }
     return false;
+  }
+
+  /**
+   * The shard a file in data/ belongs to: files are named {@code <shard>__part-….parquet}, and
+   * shard names may themselves contain "__", so the last "__part-" separates them.
+   */
+  static String shardOfDataFile(String fileName) {
+    int sep = fileName.lastIndexOf(SHARD_SEPARATOR + "part-");
+    return sep > 0 ? fileName.substring(0, sep) : null;
+  }
+
+  /**
+   * Checks that a committed shard's input is the file that was embedded (same size) and returns the
+   * seconds its embedding took (0 for markers of older runs that did not record it).
+   */
+  private static double checkCommitted(FileSystem fs, Path marker, FileStatus source)
+      throws IOException {
+    Map<?, ?> m;
+    try (java.io.InputStream in = fs.open(marker)) {
+      m = new ObjectMapper().readValue(in, Map.class);
+    }
+    if (m.get("source_bytes") instanceof Number n && n.longValue() != source.getLen()) {
+      throw new SparkclipException(
+          "Input shard '"
+              + source.getPath()
+              + "' changed since it was embedded ("
+              + n.longValue()
+              + " bytes then, "
+              + source.getLen()
+              + " now).",
+          "A re-run skips committed shards, so the output would keep embeddings of the old data.",
+          "Re-run with --overwrite, or delete the marker " + marker + " to redo only that shard.");
+    }
+    return m.get("seconds") instanceof Number s ? s.doubleValue() : 0;
   }
 
   static String shardName(String relativePath) {
@@ -517,6 +593,7 @@ public final class EmbedJob {
     m.put("shards", r.shards());
     m.put("shards_skipped", r.shardsSkipped());
     m.put("shards_embedded", r.shardsEmbedded());
+    m.put("seconds_saved_by_skipping", Math.round(r.secondsSaved() * 10) / 10.0);
     m.put("rows_embedded_now", r.rowsEmbedded());
     m.put("embed_status", r.statusCounts());
     m.put("seconds", Math.round(r.seconds() * 10) / 10.0);

@@ -12,6 +12,7 @@ import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
+import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -78,6 +79,8 @@ public final class EvaluateJob {
       Optional<Detection> shuffledCaptions,
       Map<String, Detection> duplicatesByKind,
       Optional<Detection> dedupOverall,
+      Map<String, Detection> semanticDuplicatesByKind,
+      Optional<Detection> semdedupOverall,
       Optional<Long> maxPerQuery,
       Optional<Long> cap) {
     public boolean capHolds() {
@@ -88,7 +91,9 @@ public final class EvaluateJob {
       StringBuilder sb = new StringBuilder("Curation quality against the ground truth\n");
       shuffledCaptions.ifPresent(d -> sb.append(line("shuffled captions (filter)", d)));
       duplicatesByKind.forEach((k, d) -> sb.append(line(k + " (dedup)", d)));
-      dedupOverall.ifPresent(d -> sb.append(line("all duplicates (dedup)", d)));
+      dedupOverall.ifPresent(d -> sb.append(line("dedup removals", d)));
+      semanticDuplicatesByKind.forEach((k, d) -> sb.append(line(k + " (semdedup)", d)));
+      semdedupOverall.ifPresent(d -> sb.append(line("semdedup removals", d)));
       maxPerQuery.ifPresent(
           m ->
               sb.append(
@@ -171,8 +176,6 @@ public final class EvaluateJob {
     Map<String, Detection> byKind = new LinkedHashMap<>();
     Optional<Detection> dedupAll = Optional.empty();
     if (dedup.isPresent()) {
-      String dedupInput = previousData("dedup");
-      Dataset<Row> reached = spark.read().parquet(dedupInput).select(Columns.UID);
       Dataset<Row> removed =
           spark
               .read()
@@ -180,50 +183,19 @@ public final class EvaluateJob {
               .filter(
                   col(Columns.REASON)
                       .startsWith("duplicate")
-                      .or(col(Columns.REASON).startsWith("near_duplicate")))
-              .select(col(Columns.UID).as("_r"));
-      Dataset<Row> pairs =
-          gt.filter(
-                  col(Columns.FAULT).isin(DUPLICATE_KINDS.stream().map(FaultKind::label).toArray()))
-              .select(col(Columns.UID), col(Columns.ORIGINAL_UID), col(Columns.FAULT))
-              .join(reached, Columns.UID)
-              .join(
-                  reached.withColumnRenamed(Columns.UID, "_o"),
-                  col(Columns.ORIGINAL_UID).equalTo(col("_o")))
-              .drop("_o");
-      for (FaultKind k : DUPLICATE_KINDS) {
-        Dataset<Row> kind = pairs.filter(col(Columns.FAULT).equalTo(k.label()));
-        long actual = kind.count();
-        long found =
-            kind.join(
-                    removed,
-                    col("_r")
-                        .equalTo(col(Columns.UID))
-                        .or(col("_r").equalTo(col(Columns.ORIGINAL_UID))),
-                    "left_semi")
-                .count();
-        byKind.put(k.label(), new Detection(found, 0, actual));
-      }
-      Dataset<Row> members =
-          pairs
-              .select(col(Columns.UID).as("_m"))
-              .union(pairs.select(col(Columns.ORIGINAL_UID).as("_m")))
-              .distinct();
-      long flagged = removed.count();
-      long correct = removed.join(members, col("_r").equalTo(col("_m")), "left_semi").count();
-      long actualAll = pairs.count();
-      long foundAll =
-          pairs
-              .join(
-                  removed,
-                  col("_r")
-                      .equalTo(col(Columns.UID))
-                      .or(col("_r").equalTo(col(Columns.ORIGINAL_UID))),
-                  "left_semi")
-              .count();
-      // Precision over the removals (recall per kind above).
-      dedupAll = Optional.of(new Detection(correct, flagged, 0));
-      byKind.put("all", new Detection(foundAll, 0, actualAll));
+                      .or(col(Columns.REASON).startsWith("near_duplicate")));
+      dedupAll = Optional.of(duplicates(gt, previousData("dedup"), removed, byKind));
+    }
+    Map<String, Detection> semanticByKind = new LinkedHashMap<>();
+    Optional<Detection> semanticAll = Optional.empty();
+    Optional<String> semdedup = stage("semdedup");
+    if (semdedup.isPresent()) {
+      Dataset<Row> removed =
+          spark
+              .read()
+              .parquet(CurationOutput.rejects(semdedup.get()))
+              .filter(col(Columns.REASON).equalTo(RejectReason.SEMANTIC_DUPLICATE));
+      semanticAll = Optional.of(duplicates(gt, previousData("semdedup"), removed, semanticByKind));
     }
 
     Optional<Long> maxQ = Optional.empty();
@@ -238,9 +210,57 @@ public final class EvaluateJob {
               .first();
       maxQ = r.isNullAt(0) ? Optional.empty() : Optional.of(r.getLong(0));
     }
-    Evaluation e = new Evaluation(shuffled, byKind, dedupAll, maxQ, Optional.ofNullable(cap));
+    Evaluation e =
+        new Evaluation(
+            shuffled,
+            byKind,
+            dedupAll,
+            semanticByKind,
+            semanticAll,
+            maxQ,
+            Optional.ofNullable(cap));
     write(e);
     return e;
+  }
+
+  /**
+   * Recall per duplicate kind and overall precision of one dedup stage. Population: injected
+   * duplicate pairs whose copy and original both reached the stage ({@code reachedData}, the
+   * stage's input). A pair is found when the stage removed either of them. Precision: the share of
+   * removals that are a member of such a pair.
+   *
+   * @param removed the stage's rejects with a duplicate reason
+   * @param byKind filled with one recall-only {@link Detection} per kind, plus "all"
+   * @return precision over the removals (recall-less)
+   */
+  private Detection duplicates(
+      Dataset<Row> gt, String reachedData, Dataset<Row> removed, Map<String, Detection> byKind) {
+    Dataset<Row> reached = spark.read().parquet(reachedData).select(Columns.UID);
+    Dataset<Row> gone = removed.select(col(Columns.UID).as("_r"));
+    Dataset<Row> pairs =
+        gt.filter(col(Columns.FAULT).isin(DUPLICATE_KINDS.stream().map(FaultKind::label).toArray()))
+            .select(col(Columns.UID), col(Columns.ORIGINAL_UID), col(Columns.FAULT))
+            .join(reached, Columns.UID)
+            .join(
+                reached.withColumnRenamed(Columns.UID, "_o"),
+                col(Columns.ORIGINAL_UID).equalTo(col("_o")))
+            .drop("_o");
+    org.apache.spark.sql.Column either =
+        col("_r").equalTo(col(Columns.UID)).or(col("_r").equalTo(col(Columns.ORIGINAL_UID)));
+    for (FaultKind k : DUPLICATE_KINDS) {
+      Dataset<Row> kind = pairs.filter(col(Columns.FAULT).equalTo(k.label()));
+      byKind.put(
+          k.label(), new Detection(kind.join(gone, either, "left_semi").count(), 0, kind.count()));
+    }
+    byKind.put(
+        "all", new Detection(pairs.join(gone, either, "left_semi").count(), 0, pairs.count()));
+    Dataset<Row> members =
+        pairs
+            .select(col(Columns.UID).as("_m"))
+            .union(pairs.select(col(Columns.ORIGINAL_UID).as("_m")))
+            .distinct();
+    long correct = gone.join(members, col("_r").equalTo(col("_m")), "left_semi").count();
+    return new Detection(correct, gone.count(), 0);
   }
 
   private void write(Evaluation e) {
@@ -265,6 +285,14 @@ public final class EvaluateJob {
     e.dedupOverall()
         .ifPresent(
             d -> m.put("dedup_precision", Double.isNaN(d.precision()) ? null : d.precision()));
+    if (!e.semanticDuplicatesByKind().isEmpty()) {
+      Map<String, Object> sem = new LinkedHashMap<>();
+      e.semanticDuplicatesByKind().forEach((k, d) -> sem.put(k, d.json()));
+      m.put("semantic_duplicates_recall", sem);
+    }
+    e.semdedupOverall()
+        .ifPresent(
+            d -> m.put("semdedup_precision", Double.isNaN(d.precision()) ? null : d.precision()));
     e.maxPerQuery().ifPresent(x -> m.put("max_per_query", x));
     e.cap().ifPresent(x -> m.put("cap", x));
     m.put("cap_holds", e.capHolds());

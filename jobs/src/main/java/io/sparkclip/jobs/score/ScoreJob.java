@@ -137,7 +137,7 @@ public final class ScoreJob {
     long start = System.nanoTime();
     options.validate();
     ModelDirectory model = Embedders.modelDirectory(options.model());
-    double scale = model.logitScale();
+    double scale = logitScale(model);
     String inputData = EmbedJob.resolveInput(spark, options.input());
     Dataset<Row> in = Paths.readParquet(spark, inputData);
     for (String c : List.of(Columns.UID, EmbedJob.IMAGE_EMBEDDING, EmbedJob.TEXT_EMBEDDING)) {
@@ -199,6 +199,25 @@ public final class ScoreJob {
             start);
     df.unpersist();
     return s;
+  }
+
+  /** A trained CLIP's temperature sits at open_clip's clamp; a model without one gets that. */
+  public static final double DEFAULT_LOGIT_SCALE = ModelDirectory.MAX_LOGIT_SCALE;
+
+  /**
+   * The scale of the group loss: the model's own ({@code logit_scale.json} or config.json), else
+   * 100 ({@link #DEFAULT_LOGIT_SCALE}), where trained CLIP models end up (OpenAI's ViT-B/32 is at
+   * the clamp), rather than the 1/0.07 initialisation.
+   */
+  static double logitScale(ModelDirectory model) {
+    if (model.logLogitScale().isPresent()) {
+      return model.logitScale();
+    }
+    LOG.info(
+        "{} has no logit_scale (logit_scale.json or config.json): group_loss uses {}",
+        model.source(),
+        DEFAULT_LOGIT_SCALE);
+    return DEFAULT_LOGIT_SCALE;
   }
 
   /** (_q, _qemb): the normalised mean of the template embeddings of each query. */

@@ -126,6 +126,9 @@ class EmbedJobTest {
         new EmbedJob(spark, EmbedJob.Options.of(raw, out, TINY).withBatchSize(16)).run();
     assertThat(second.shardsSkipped()).as("committed shards skipped").isEqualTo(2);
     assertThat(second.shardsEmbedded()).as("only the lost shard is redone").isEqualTo(1);
+    assertThat(second.secondsSaved())
+        .as("time saved: the recorded embedding time of the two skipped shards")
+        .isPositive();
     Map<String, FileTime> after = new HashMap<>();
     files(data)
         .forEach(
@@ -141,6 +144,56 @@ class EmbedJobTest {
     assertThat(again.select(Columns.UID).distinct().count())
         .as("no duplicates after resume")
         .isEqualTo(450);
+  }
+
+  @Test
+  void dataFilesAreAttributedToTheirShardEvenWhenShardNamesContainTheSeparator() {
+    assertThat(EmbedJob.shardOfDataFile("a__b__part-00000-1234-c000.snappy.parquet"))
+        .as("shard name with __ inside")
+        .isEqualTo("a__b");
+    assertThat(EmbedJob.shardOfDataFile("00001__part-00000-1234-c000.snappy.parquet"))
+        .as("plain shard name")
+        .isEqualTo("00001");
+    assertThat(EmbedJob.shardOfDataFile("part-00000.parquet")).as("not a shard file").isNull();
+  }
+
+  @Test
+  void inputFilesWithCollidingShardNamesAreRefused() throws Exception {
+    Path in = tmp.resolve("collide");
+    Path shard = Path.of(raw, "00000.parquet");
+    Files.createDirectories(in.resolve("x"));
+    Files.copy(shard, in.resolve("x/a.parquet"));
+    Files.copy(shard, in.resolve("x_a.parquet"));
+    org.apache.hadoop.fs.FileSystem fs =
+        org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+    assertThatThrownBy(() -> EmbedJob.listShards(fs, new org.apache.hadoop.fs.Path(in.toString())))
+        .as("x/a.parquet and x_a.parquet both become shard x_a")
+        .isInstanceOf(SparkclipException.class)
+        .hasMessageContaining("x_a")
+        .hasMessageContaining("Fix:");
+  }
+
+  @Test
+  void aCommittedShardWhoseInputChangedIsNotSilentlySkipped() throws Exception {
+    String meta = tmp.resolve("meta-changed").toString();
+    String other = tmp.resolve("meta-other").toString();
+    new GenerateJob(spark, GenerateJob.Options.builder(40, meta).metadataOnly(true).build()).run();
+    new GenerateJob(spark, GenerateJob.Options.builder(25, other).metadataOnly(true).build()).run();
+    String out = tmp.resolve("changed-emb").toString();
+    new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run();
+    Files.copy(
+        Path.of(other, "00000.parquet"),
+        Path.of(meta, "00000.parquet"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    // The local Hadoop filesystem checks .crc sidecars; the replaced file's no longer matches.
+    Files.deleteIfExists(Path.of(meta, ".00000.parquet.crc"));
+    assertThatThrownBy(
+            () ->
+                new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run())
+        .as("re-run over a changed input shard")
+        .isInstanceOf(SparkclipException.class)
+        .hasMessageContaining("changed since it was embedded")
+        .hasMessageContaining("--overwrite");
   }
 
   @Test

@@ -36,4 +36,19 @@ class InBatchContrastTest {
     assertThat(r.imageRank()).as("rank of the own caption per image").containsExactly(2, 1);
     assertThat(r.textRank()).as("rank of the own image per caption").containsExactly(2, 2);
   }
+
+  @Test
+  void theLossUsesTheModelsLogitScaleElse100(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    io.sparkclip.udfs.model.ModelDirectory tiny =
+        io.sparkclip.udfs.model.ModelDirectory.open(
+            java.nio.file.Path.of(io.sparkclip.jobs.TestModels.TINY));
+    assertThat(ScoreJob.logitScale(tiny))
+        .as("the tiny model's logit_scale.json: exp(2.65926) = 1/0.07")
+        .isCloseTo(1 / 0.07, offset(1e-4));
+    java.nio.file.Files.writeString(dir.resolve("config.json"), "{\"embed_dim\": 8}");
+    assertThat(ScoreJob.logitScale(io.sparkclip.udfs.model.ModelDirectory.open(dir)))
+        .as("no logit scale in the model directory")
+        .isEqualTo(100.0);
+  }
 }
