@@ -134,13 +134,25 @@ class NotebooksIT {
                 "--output-dir",
                 out.toString(),
                 root.resolve("notebooks").resolve(name).toString()));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).directory(root.toFile());
-    pb.environment().put("JUPYTER_PATH", jupyter.toString());
-    pb.environment().put("SPARKCLIP_DATA", demo.toString());
-    pb.redirectOutput(tmp.resolve(name + ".log").toFile());
-    Process p = pb.start();
-    boolean done = p.waitFor(10, TimeUnit.MINUTES);
-    String log = Files.readString(tmp.resolve(name + ".log"));
+    cmd.add(6, "--ExecutePreprocessor.startup_timeout=300");
+    Process p = null;
+    boolean done = false;
+    String log = "";
+    // rapaio-jupyter-kernel 3.0.1 can miss the first kernel_info request on a loaded machine
+    // (a start-up race in its shell channel): one retry, only for that failure.
+    for (int attempt = 0; attempt < 2; attempt++) {
+      ProcessBuilder pb =
+          new ProcessBuilder(cmd).redirectErrorStream(true).directory(root.toFile());
+      pb.environment().put("JUPYTER_PATH", jupyter.toString());
+      pb.environment().put("SPARKCLIP_DATA", demo.toString());
+      pb.redirectOutput(tmp.resolve(name + ".log").toFile());
+      p = pb.start();
+      done = p.waitFor(15, TimeUnit.MINUTES);
+      log = Files.readString(tmp.resolve(name + ".log"));
+      if (!done || p.exitValue() == 0 || !log.contains("Kernel didn't respond")) {
+        break;
+      }
+    }
     assertThat(done).as("nbconvert of %s finished in time; log:\n%s", name, log).isTrue();
     assertThat(p.exitValue())
         .as("nbconvert of %s (fails on any error cell); log:\n%s", name, log)
