@@ -333,7 +333,7 @@ public final class ReportJob {
             column,
             false,
             "pairs",
-            new XYSeriesCollection(s),
+            collection(s, width),
             PlotOrientation.VERTICAL,
             false,
             false,
@@ -346,6 +346,20 @@ public final class ReportJob {
       ((XYPlot) c.getPlot()).addDomainMarker(m);
     }
     return chartHtml(c, id);
+  }
+
+  private static XYSeriesCollection collection(XYSeries s, double width) {
+    XYSeriesCollection c = new XYSeriesCollection(s);
+    c.setIntervalWidth(width);
+    return c;
+  }
+
+  static {
+    // Flat bars, white plots: the legacy theme without gradients and shadows.
+    org.jfree.chart.ChartFactory.setChartTheme(
+        org.jfree.chart.StandardChartTheme.createLegacyTheme());
+    org.jfree.chart.renderer.category.BarRenderer.setDefaultShadowsVisible(false);
+    org.jfree.chart.renderer.xy.XYBarRenderer.setDefaultShadowsVisible(false);
   }
 
   public static String chartHtml(JFreeChart c, String id) {
