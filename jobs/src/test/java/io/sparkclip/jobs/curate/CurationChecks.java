@@ -1,0 +1,92 @@
+package io.sparkclip.jobs.curate;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Schemas;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/** Shared assertions on a curation job's output: accounting, rejects layout, summary JSON. */
+public final class CurationChecks {
+  private CurationChecks() {}
+
+  /**
+   * Asserts, for the output directory {@code out} of a curation job run on {@code input} (its
+   * prepared pairs, with {@code uid}): rows in = rows out + rows rejected; every input uid is in
+   * exactly one of data and rejects; the rejects have the shared layout; {@code _summary.json} and
+   * the returned summary agree with the Parquet counts per stage and reason.
+   */
+  public static void assertAccounting(
+      SparkSession spark, String what, Dataset<Row> input, String out, CurationSummary summary)
+      throws IOException {
+    Dataset<Row> data = spark.read().parquet(CurationOutput.data(out));
+    Dataset<Row> rejects = spark.read().parquet(CurationOutput.rejects(out));
+    long in = input.count();
+    long kept = data.count();
+    long rejected = rejects.count();
+
+    assertThat(rejects.schema().fieldNames())
+        .as(what + ": rejects layout")
+        .containsExactly(Schemas.REJECTS.fieldNames());
+    assertThat(kept + rejected).as(what + ": rows in = rows out + rows rejected").isEqualTo(in);
+    Dataset<Row> outUids = data.select(Columns.UID).union(rejects.select(Columns.UID));
+    assertThat(outUids.distinct().count())
+        .as(what + ": no uid both kept and rejected, or rejected twice")
+        .isEqualTo(kept + rejected);
+    assertThat(input.select(Columns.UID).except(outUids).count())
+        .as(what + ": every input uid is kept or rejected")
+        .isZero();
+
+    Map<String, Map<String, Long>> perReason = new TreeMap<>();
+    rejects
+        .groupBy(Columns.STAGE, Columns.REASON)
+        .count()
+        .collectAsList() // one row per (stage, reason)
+        .forEach(
+            r ->
+                perReason
+                    .computeIfAbsent(r.getString(0), k -> new TreeMap<>())
+                    .put(r.getString(1), r.getLong(2)));
+
+    assertThat(summary.rowsIn()).as(what + ": summary rows in").isEqualTo(in);
+    assertThat(summary.rowsOut()).as(what + ": summary rows out").isEqualTo(kept);
+    assertThat(summary.rowsRejected()).as(what + ": summary rows rejected").isEqualTo(rejected);
+    assertThat(summary.balanced()).as(what + ": summary balanced").isTrue();
+    assertThat(summary.rejected())
+        .as(what + ": summary rejects per stage and reason")
+        .isEqualTo(perReason);
+
+    JsonNode json = new ObjectMapper().readTree(Files.readString(Path.of(out, "_summary.json")));
+    assertThat(json.get("rows_in").asLong()).as(what + ": _summary.json rows_in").isEqualTo(in);
+    assertThat(json.get("rows_out").asLong()).as(what + ": _summary.json rows_out").isEqualTo(kept);
+    assertThat(json.get("rows_rejected").asLong())
+        .as(what + ": _summary.json rows_rejected")
+        .isEqualTo(rejected);
+    assertThat(json.get("accounting_balanced").asBoolean())
+        .as(what + ": _summary.json accounting_balanced")
+        .isTrue();
+    Map<String, Map<String, Long>> fromJson = new TreeMap<>();
+    for (Iterator<Map.Entry<String, JsonNode>> s = json.get("rejected").fields(); s.hasNext(); ) {
+      Map.Entry<String, JsonNode> stage = s.next();
+      for (Iterator<Map.Entry<String, JsonNode>> r = stage.getValue().fields(); r.hasNext(); ) {
+        Map.Entry<String, JsonNode> reason = r.next();
+        fromJson
+            .computeIfAbsent(stage.getKey(), k -> new TreeMap<>())
+            .put(reason.getKey(), reason.getValue().asLong());
+      }
+    }
+    assertThat(fromJson)
+        .as(what + ": _summary.json rejects per stage and reason")
+        .isEqualTo(perReason);
+  }
+}
