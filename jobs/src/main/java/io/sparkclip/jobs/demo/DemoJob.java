@@ -77,7 +77,7 @@ public final class DemoJob {
   public Result run(PrintStream console) {
     long start = System.nanoTime();
     String model = findModel(options.model());
-    double threshold = options.threshold() != null ? options.threshold() : modelThreshold(model);
+    double threshold = options.threshold() != null ? options.threshold() : DEFAULT_THRESHOLD;
     String raw = new Path(options.out(), "raw").toString();
     String curated = new Path(options.out(), "curated").toString();
     String report = new Path(options.out(), "report.html").toString();
