@@ -7,5 +7,7 @@ cd "$(dirname "$0")/.."
 CP_FILE=udfs/target/bench-classpath.txt
 mvn -B -ntp -q -pl udfs -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$(pwd)/$CP_FILE" -Dmdep.includeScope=test >/dev/null
-exec java -Xmx4g -cp "udfs/target/classes:udfs/target/test-classes:$(cat "$CP_FILE")" \
-  io.sparkclip.udfs.bench.ClipBench "$@"
+# Classpath via the environment: ONNX Runtime 1.29's native init crashes (SIGSEGV) when the JVM
+# command line is longer than about 4 KB.
+CLASSPATH="udfs/target/classes:udfs/target/test-classes:$(cat "$CP_FILE")" \
+  exec java -Xmx4g io.sparkclip.udfs.bench.ClipBench "$@"

@@ -2,6 +2,7 @@ package io.sparkclip.jobs.cli;
 
 import io.sparkclip.jobs.Sparks;
 import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.udfs.preprocess.ImageDecoder;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,6 +65,13 @@ public final class EmbedCommand implements Callable<Integer> {
       description = "Shards embedded at once (default: the default parallelism).")
   int concurrentShards;
 
+  @Option(
+      names = "--max-pixels",
+      description =
+          "Largest image (width x height) decoded; larger ones get status too_large before their"
+              + " raster is allocated (default: 89478485, PIL's limit). Bounds executor memory.")
+  long maxPixels = ImageDecoder.DEFAULT_MAX_PIXELS;
+
   @Option(names = "--overwrite", description = "Redo every shard (deletes the output first).")
   boolean overwrite;
 
@@ -86,7 +94,8 @@ public final class EmbedCommand implements Callable<Integer> {
                       textOnly,
                       overwrite,
                       mapping.mapping(),
-                      concurrentShards))
+                      concurrentShards,
+                      maxPixels))
               .run();
       System.out.print(r.render());
       return 0;

@@ -217,7 +217,8 @@ public final class CurateJob {
                         e.getBoolean("text-only"),
                         false,
                         ColumnMapping.DETECT,
-                        0))
+                        0,
+                        e.getLong("max-pixels")))
                 .run();
         long rows = spark.read().parquet(CurationOutput.data(dir)).count();
         return new StageResult(stage, dir, rows, rows, Map.of(), (System.nanoTime() - t0) / 1e9);

@@ -14,6 +14,7 @@ import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.RowStatus;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
+import io.sparkclip.udfs.preprocess.ImageDecoder;
 import io.sparkclip.udfs.spark.ClipEmbedderBase;
 import io.sparkclip.udfs.spark.ClipImageEmbedder;
 import io.sparkclip.udfs.spark.ClipTextEmbedder;
@@ -82,31 +83,83 @@ public final class EmbedJob {
       boolean textOnly,
       boolean overwrite,
       ColumnMapping mapping,
-      int concurrentShards) {
+      int concurrentShards,
+      // Images above this many pixels get status too_large before their raster is allocated.
+      long maxPixels) {
 
     public static Options of(String input, String out, String model) {
       return new Options(
-          input, out, model, 32, "auto", "fp32", false, false, ColumnMapping.DETECT, 0);
+          input,
+          out,
+          model,
+          32,
+          "auto",
+          "fp32",
+          false,
+          false,
+          ColumnMapping.DETECT,
+          0,
+          ImageDecoder.DEFAULT_MAX_PIXELS);
     }
 
     public Options withOverwrite(boolean v) {
       return new Options(
-          input, out, model, batchSize, device, precision, textOnly, v, mapping, concurrentShards);
+          input,
+          out,
+          model,
+          batchSize,
+          device,
+          precision,
+          textOnly,
+          v,
+          mapping,
+          concurrentShards,
+          maxPixels);
     }
 
     public Options withTextOnly(boolean v) {
       return new Options(
-          input, out, model, batchSize, device, precision, v, overwrite, mapping, concurrentShards);
+          input,
+          out,
+          model,
+          batchSize,
+          device,
+          precision,
+          v,
+          overwrite,
+          mapping,
+          concurrentShards,
+          maxPixels);
     }
 
     public Options withBatchSize(int v) {
       return new Options(
-          input, out, model, v, device, precision, textOnly, overwrite, mapping, concurrentShards);
+          input,
+          out,
+          model,
+          v,
+          device,
+          precision,
+          textOnly,
+          overwrite,
+          mapping,
+          concurrentShards,
+          maxPixels);
     }
 
     public Options withPrecision(String v) {
       return new Options(
-          input, out, model, batchSize, device, v, textOnly, overwrite, mapping, concurrentShards);
+          input,
+          out,
+          model,
+          batchSize,
+          device,
+          v,
+          textOnly,
+          overwrite,
+          mapping,
+          concurrentShards,
+          maxPixels);
     }
 
     public Options withDevice(String v) {
@@ -120,7 +173,23 @@ public final class EmbedJob {
           textOnly,
           overwrite,
           mapping,
-          concurrentShards);
+          concurrentShards,
+          maxPixels);
+    }
+
+    public Options withMaxPixels(long v) {
+      return new Options(
+          input,
+          out,
+          model,
+          batchSize,
+          device,
+          precision,
+          textOnly,
+          overwrite,
+          mapping,
+          concurrentShards,
+          v);
     }
 
     void validate() {
@@ -136,6 +205,14 @@ public final class EmbedJob {
             "--batch-size " + batchSize + " is out of range.",
             "A batch is the number of images or captions per ONNX Runtime call.",
             "Use 1..4096 (32-256 is typical; see docs on executor memory).");
+      }
+      if (maxPixels < 1) {
+        throw new SparkclipException(
+            "--max-pixels " + maxPixels + " is out of range.",
+            "It is the largest image (width x height) decoded; larger ones get status too_large.",
+            "Use a positive pixel count; the default is "
+                + ImageDecoder.DEFAULT_MAX_PIXELS
+                + " (PIL's limit).");
       }
       if (!precision.equals("fp32") && !precision.equals("fp16")) {
         throw new SparkclipException(
@@ -411,7 +488,8 @@ public final class EmbedJob {
               .setErrorCol("_image_error")
               .setBatchSize(options.batchSize())
               .setDevice(options.device())
-              .setPrecision(options.precision());
+              .setPrecision(options.precision())
+              .setMaxPixels(options.maxPixels());
       df = image.transform(df);
       String ok = RowStatus.OK.value();
       status =

@@ -74,6 +74,16 @@ public final class StandaloneCluster implements AutoCloseable {
 
   public StandaloneCluster start(int workers, int coresPerWorker, String memoryPerWorker)
       throws Exception {
+    return start(workers, coresPerWorker, memoryPerWorker, List.of());
+  }
+
+  /**
+   * @param workerConf {@code spark.worker.*} settings for the workers, as {@code key=value} (e.g.
+   *     GPU resources and their discovery script)
+   */
+  public StandaloneCluster start(
+      int workers, int coresPerWorker, String memoryPerWorker, List<String> workerConf)
+      throws Exception {
     masterPort = freePort();
     Process master =
         launch(
@@ -89,22 +99,25 @@ public final class StandaloneCluster implements AutoCloseable {
     awaitLog("master", line -> line.contains("ALIVE"), Duration.ofSeconds(90), master);
     for (int w = 0; w < workers; w++) {
       String name = "worker-" + w;
-      Process p =
-          launch(
-              name,
-              List.of(
-                  "org.apache.spark.deploy.worker.Worker",
-                  "--host",
-                  "127.0.0.1",
-                  "--cores",
-                  String.valueOf(coresPerWorker),
-                  "--memory",
-                  memoryPerWorker,
-                  "--webui-port",
-                  String.valueOf(freePort()),
-                  "--work-dir",
-                  workDir().toString(),
-                  masterUrl()));
+      List<String> args = new ArrayList<>();
+      for (String kv : workerConf) {
+        args.add("-D" + kv);
+      }
+      args.addAll(
+          List.of(
+              "org.apache.spark.deploy.worker.Worker",
+              "--host",
+              "127.0.0.1",
+              "--cores",
+              String.valueOf(coresPerWorker),
+              "--memory",
+              memoryPerWorker,
+              "--webui-port",
+              String.valueOf(freePort()),
+              "--work-dir",
+              workDir().toString(),
+              masterUrl()));
+      Process p = launch(name, args);
       awaitLog(
           name,
           line -> line.contains("Successfully registered with master"),
@@ -117,9 +130,18 @@ public final class StandaloneCluster implements AutoCloseable {
   /** The result of one spark-submit: exit code and combined output. */
   public record Submitted(int exitCode, String output) {}
 
+  /** A spark-submit still running: its driver JVM (client mode) and the name of its log. */
+  public record Running(String name, Process driver) {}
+
   public Submitted submit(
       String jar, String mainClass, List<String> sparkConf, List<String> args, Duration timeout)
       throws Exception {
+    return await(submitAsync(jar, mainClass, sparkConf, args), timeout);
+  }
+
+  /** Starts a spark-submit in client mode and returns at once. */
+  public Running submitAsync(
+      String jar, String mainClass, List<String> sparkConf, List<String> args) throws IOException {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -141,13 +163,17 @@ public final class StandaloneCluster implements AutoCloseable {
     cmd.add(jar);
     cmd.addAll(args);
     String name = "submit-" + System.nanoTime();
-    Process p = launch(name, cmd);
-    if (!p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
-      kill(p);
+    return new Running(name, launch(name, cmd));
+  }
+
+  /** Waits for a spark-submit to end; kills it and fails after {@code timeout}. */
+  public Submitted await(Running r, Duration timeout) throws Exception {
+    if (!r.driver().waitFor(timeout.toSeconds(), TimeUnit.SECONDS)) {
+      kill(r.driver());
       throw new AssertionError(
-          "spark-submit did not finish in " + timeout + "; log:\n" + log(name));
+          "spark-submit did not finish in " + timeout + "; log:\n" + log(r.name()));
     }
-    return new Submitted(p.exitValue(), log(name));
+    return new Submitted(r.driver().exitValue(), log(r.name()));
   }
 
   public String log(String name) throws IOException {

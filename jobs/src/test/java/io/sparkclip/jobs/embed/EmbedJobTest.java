@@ -252,4 +252,41 @@ class EmbedJobTest {
         .isInstanceOf(SparkclipException.class)
         .hasMessageContaining("--overwrite");
   }
+
+  @Test
+  void maxPixelsMarksLargerImagesTooLargeAndKeepsTheirRows() {
+    String out = tmp.resolve("max-pixels").toString();
+    long limit = 100 * 100;
+    assertThat(
+            SparkclipCli.execute(
+                "embed", raw, "--model", TINY, "--out", out, "--max-pixels", "" + limit))
+        .as("embed --max-pixels exit code")
+        .isZero();
+    Dataset<Row> truth =
+        spark
+            .read()
+            .parquet(raw + "/" + GenerateJob.GROUND_TRUTH_DIR)
+            .filter(col(Columns.FAULT).equalTo("corrupt_image"));
+    Dataset<Row> df =
+        spark.read().parquet(out + "/data").join(truth, Columns.UID, "left_anti").cache();
+    Dataset<Row> big = df.filter(col(Columns.WIDTH).multiply(col(Columns.HEIGHT)).gt(limit));
+    Dataset<Row> small = df.filter(col(Columns.WIDTH).multiply(col(Columns.HEIGHT)).leq(limit));
+    assertThat(big.count()).as("generated images above the limit").isGreaterThan(50);
+    assertThat(small.count()).as("generated images within the limit").isGreaterThan(20);
+    assertThat(big.filter(col(EmbedJob.EMBED_STATUS).equalTo("image:too_large")).count())
+        .as("every image above --max-pixels is marked too_large")
+        .isEqualTo(big.count());
+    assertThat(big.filter(col(EmbedJob.IMAGE_EMBEDDING).isNotNull()).count())
+        .as("no embedding for a too-large image")
+        .isZero();
+    assertThat(small.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).count())
+        .as("images within the limit are embedded")
+        .isEqualTo(small.count());
+    assertThat(spark.read().parquet(out + "/data").count()).as("no row lost").isEqualTo(450);
+    assertThat(
+            SparkclipCli.execute(
+                "embed", raw, "--model", TINY, "--out", out + "-bad", "--max-pixels", "0"))
+        .as("exit code for --max-pixels 0")
+        .isEqualTo(2);
+  }
 }

@@ -30,9 +30,11 @@ import org.w3c.dom.Node;
  * refusing images whose header declares more than {@code maxPixels} before any raster is allocated.
  *
  * <p>Backends: the JDK's ImageIO (libjpeg 6b; keeps palette/alpha/CMYK semantics) and OpenCV
- * (libjpeg-turbo, libwebp). {@link Backend#AUTO} uses OpenCV for JPEG (not CMYK) and WebP, where it
- * is faster (see bench/README.md), and ImageIO for the rest. {@code reducedJpeg} (opt-in,
- * approximate) decodes large JPEGs at 1/2, 1/4 or 1/8 scale in the DCT.
+ * (libjpeg-turbo, libwebp). {@link Backend#AUTO} picks by measurement (bench/README.md): ImageIO
+ * for JPEG, PNG, GIF and BMP (on the benchmark JPEGs it decodes 1.3x faster than the bundled
+ * OpenCV, whose per-image copies through {@code Mat} cost more than libjpeg-turbo saves), OpenCV
+ * for WebP (ImageIO has no WebP reader) and for the opt-in {@code reducedJpegTarget} mode, which
+ * decodes large JPEGs at 1/2, 1/4 or 1/8 scale in the DCT (approximate; only libjpeg-turbo can).
  */
 public final class ImageDecoder implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -85,7 +87,9 @@ public final class ImageDecoder implements Serializable {
         OpenCvHolder.AVAILABLE
             && (backend == Backend.OPENCV
                 || (backend == Backend.AUTO
-                    && ((h.format == ImageHeader.Format.JPEG && h.components != 4)
+                    && ((h.format == ImageHeader.Format.JPEG
+                            && h.components != 4
+                            && reducedJpegTarget > 0)
                         || h.format == ImageHeader.Format.WEBP)));
     if (backend == Backend.OPENCV && !OpenCvHolder.AVAILABLE) {
       LOG.warn("OpenCV is unavailable ({}); decoding with ImageIO", OpenCvHolder.ERROR);

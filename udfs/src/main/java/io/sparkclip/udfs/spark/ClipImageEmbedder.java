@@ -42,7 +42,7 @@ public class ClipImageEmbedder extends ClipEmbedderBase<ClipImageEmbedder> {
         new Param<>(
             uid,
             "decoder",
-            "auto (OpenCV for JPEG/WebP, ImageIO otherwise), imageio or opencv",
+            "auto (ImageIO; OpenCV for WebP and reduced-DCT JPEG), imageio or opencv",
             ParamValidators.inArray(new String[] {"auto", "imageio", "opencv"}));
     maxPixels =
         new LongParam(

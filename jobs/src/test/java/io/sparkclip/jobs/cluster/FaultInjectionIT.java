@@ -1,0 +1,260 @@
+package io.sparkclip.jobs.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.SparkclipCli;
+import io.sparkclip.jobs.TestModels;
+import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.LayoutDetector;
+import io.sparkclip.schemas.Pairs;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.IntPredicate;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Failures on a real standalone cluster while {@code embed} runs (README, "Failure guarantees"):
+ *
+ * <ul>
+ *   <li>an executor JVM killed with SIGKILL mid-run: the job still completes, and every input uid
+ *       is in the output exactly once (task retries never double-write);
+ *   <li>the driver killed with SIGKILL after some shards committed: re-running the same command
+ *       skips the committed shards, embeds the rest, and leaves no duplicates.
+ * </ul>
+ *
+ * Timings (full run, re-run after the driver kill) go to {@code target/fault-injection.txt}.
+ */
+class FaultInjectionIT {
+  private static final int SHARDS = 12;
+  private static final int ROWS_PER_SHARD = 150;
+  private static final int ROWS = SHARDS * ROWS_PER_SHARD;
+  private static final Duration RUN_LIMIT = Duration.ofMinutes(8);
+
+  @TempDir static Path tmp;
+  private static StandaloneCluster cluster;
+  private static SparkSession spark;
+  private static String raw;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster = new StandaloneCluster(tmp).start(1, 2, "3g");
+    spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .appName("FaultInjectionIT")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .getOrCreate();
+    raw = tmp.resolve("raw").toString();
+    assertThat(
+            SparkclipCli.execute(
+                "generate", "--rows", "" + ROWS, "--shard-size", "" + ROWS_PER_SHARD, "--out", raw))
+        .as("generate exit code")
+        .isZero();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) {
+      spark.stop();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static List<String> embed(String out) {
+    // Small batches and two concurrent shards: the run lasts long enough to be interrupted.
+    return List.of(
+        "embed",
+        raw,
+        "--model",
+        TestModels.DEMO,
+        "--out",
+        out,
+        "--batch-size",
+        "4",
+        "--concurrent-shards",
+        "2");
+  }
+
+  private static StandaloneCluster.Running submit(List<String> args) throws IOException {
+    return cluster.submitAsync(
+        StandaloneCluster.required("sparkclip.jar"),
+        "io.sparkclip.jobs.SparkclipCli",
+        List.of("spark.executor.memory=1g", "spark.cores.max=2"),
+        args);
+  }
+
+  private static int committed(String out) throws IOException {
+    Path dir = Path.of(out, EmbedJob.COMMITTED_DIR);
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return (int) s.filter(p -> !p.getFileName().toString().startsWith(".")).count();
+    }
+  }
+
+  /** Polls the commit markers until {@code ready} holds; fails if the driver ends first. */
+  private static int awaitCommitted(StandaloneCluster.Running run, String out, IntPredicate ready)
+      throws Exception {
+    long deadline = System.nanoTime() + RUN_LIMIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      int n = committed(out);
+      if (ready.test(n)) {
+        return n;
+      }
+      if (!run.driver().isAlive()) {
+        throw new AssertionError(
+            "embed ended before the fault could be injected ("
+                + n
+                + " shards committed); log:\n"
+                + cluster.log(run.name()));
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no shard committed in " + RUN_LIMIT + "\n" + cluster.log(run.name()));
+  }
+
+  /**
+   * Every input row exactly once in the output (as a multiset of uids: the generator injects exact
+   * duplicates, which share a uid), and no staging leftovers.
+   */
+  private static void assertExactlyOnce(String out, String what) {
+    Dataset<Row> input = spark.read().option("pathGlobFilter", "*.parquet").parquet(raw);
+    Dataset<Row> in =
+        Pairs.prepare(input, LayoutDetector.detect(input.schema())).select(Columns.UID);
+    Dataset<Row> got = spark.read().parquet(out + "/data").select(Columns.UID);
+    assertThat(got.count()).as(what + ": output rows").isEqualTo(ROWS);
+    assertThat(got.exceptAll(in).count())
+        .as(what + ": output rows beyond the input's (duplicates written by a retried task)")
+        .isZero();
+    assertThat(in.exceptAll(got).count())
+        .as(what + ": input rows missing from the output")
+        .isZero();
+    assertThat(Files.exists(Path.of(out, EmbedJob.STAGING_DIR)))
+        .as(what + ": staging directory removed")
+        .isFalse();
+  }
+
+  private static void record(String line) throws IOException {
+    Path f =
+        Path.of(StandaloneCluster.required("sparkclip.jar")).resolveSibling("fault-injection.txt");
+    Files.writeString(
+        f, line + System.lineSeparator(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    System.out.println("[fault-injection] " + line);
+  }
+
+  @Test
+  void executorKilledMidEmbedLosesAndDuplicatesNothing() throws Exception {
+    String out = tmp.resolve("emb-executor-kill").toString();
+    long t0 = System.nanoTime();
+    StandaloneCluster.Running run = submit(embed(out));
+    int atKill = awaitCommitted(run, out, n -> n >= 1);
+    List<ProcessHandle> executors = cluster.executors();
+    assertThat(executors).as("executor JVMs running mid-embed").isNotEmpty();
+    for (ProcessHandle e : executors) {
+      e.destroyForcibly(); // SIGKILL
+    }
+    StandaloneCluster.Submitted r = cluster.await(run, RUN_LIMIT);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(r.exitCode()).as("embed after an executor kill; log:\n" + r.output()).isZero();
+    assertThat(atKill).as("shards committed when the executor was killed").isLessThan(SHARDS);
+    assertThat(r.output())
+        .as("the driver saw the executor die and re-ran its tasks")
+        .containsPattern("(?i)lost (executor|task)|executor .* removed|ExecutorLostFailure");
+    assertThat(executorDirs(out)).as("the worker started a replacement executor").isGreaterThan(1);
+    assertExactlyOnce(out, "after an executor kill");
+    record(
+        String.format(
+            Locale.ROOT,
+            "executor SIGKILL after %d/%d shards committed: embed of %d pairs completed in %.1f s,"
+                + " every uid once",
+            atKill,
+            SHARDS,
+            ROWS,
+            seconds));
+  }
+
+  /** Executor directories the worker made for the newest application. */
+  private static long executorDirs(String out) throws IOException {
+    List<Path> apps;
+    try (Stream<Path> s = Files.list(cluster.workDir())) {
+      apps = new ArrayList<>(s.filter(p -> p.getFileName().toString().startsWith("app-")).toList());
+    }
+    apps.sort(null);
+    try (Stream<Path> s = Files.list(apps.get(apps.size() - 1))) {
+      return s.filter(Files::isDirectory).count();
+    }
+  }
+
+  @Test
+  void rerunAfterADriverKillSkipsCommittedShardsWithoutDuplicates() throws Exception {
+    // Reference: the same embed, uninterrupted.
+    String full = tmp.resolve("emb-full").toString();
+    long t0 = System.nanoTime();
+    StandaloneCluster.Submitted ref = cluster.await(submit(embed(full)), RUN_LIMIT);
+    double fullSeconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(ref.exitCode()).as("uninterrupted embed; log:\n" + ref.output()).isZero();
+    assertExactlyOnce(full, "uninterrupted run");
+
+    String out = tmp.resolve("emb-driver-kill").toString();
+    StandaloneCluster.Running run = submit(embed(out));
+    int atKill = awaitCommitted(run, out, n -> n >= SHARDS / 2);
+    run.driver().destroyForcibly(); // SIGKILL of the client-mode driver JVM
+    run.driver().waitFor();
+    int committedAfterKill = committed(out);
+    assertThat(committedAfterKill).as("shards committed when the driver died").isLessThan(SHARDS);
+
+    long t1 = System.nanoTime();
+    StandaloneCluster.Submitted again = cluster.await(submit(embed(out)), RUN_LIMIT);
+    double rerunSeconds = (System.nanoTime() - t1) / 1e9;
+    assertThat(again.exitCode()).as("re-run after a driver kill; log:\n" + again.output()).isZero();
+    JsonNode embed = new ObjectMapper().readTree(Path.of(out, "_embed_run.json").toFile());
+    assertThat(embed.path("shards_skipped").asInt())
+        .as("committed shards skipped by the re-run; run summary " + embed)
+        .isEqualTo(committedAfterKill);
+    assertThat(embed.path("shards_embedded").asInt())
+        .as("the re-run embeds only the rest")
+        .isEqualTo(SHARDS - committedAfterKill);
+    assertThat(again.output()).as("the re-run says what it skipped").contains("already committed");
+    assertExactlyOnce(out, "after a driver kill and a re-run");
+    Dataset<Row> resumed =
+        spark.read().parquet(out + "/data").select(Columns.UID, EmbedJob.EMBED_STATUS);
+    Dataset<Row> reference =
+        spark.read().parquet(full + "/data").select(Columns.UID, EmbedJob.EMBED_STATUS);
+    assertThat(resumed.except(reference).count() + reference.except(resumed).count())
+        .as("resumed output has the uninterrupted run's uids and statuses")
+        .isZero();
+    record(
+        String.format(
+            Locale.ROOT,
+            "driver SIGKILL after %d/%d shards committed (%d at exit): full run %.1f s, re-run %.1f s"
+                + " (%.0f%% of the full run; job-reported shard time saved %.1f s)",
+            atKill,
+            SHARDS,
+            committedAfterKill,
+            fullSeconds,
+            rerunSeconds,
+            100 * rerunSeconds / fullSeconds,
+            embed.path("seconds_saved_by_skipping").asDouble()));
+  }
+}
