@@ -70,9 +70,19 @@ public final class DedupCommand implements Callable<Integer> {
 
   @Option(
       names = "--phash-distance",
-      defaultValue = "10",
-      description = "Max Hamming distance of near-duplicate pHashes (default: ${DEFAULT-VALUE}).")
+      defaultValue = "" + DedupJob.DEFAULT_PHASH_DISTANCE,
+      description =
+          "Max Hamming distance of near-duplicate candidate pHashes (default: ${DEFAULT-VALUE}).")
   int phashDistance;
+
+  @Option(
+      names = "--image-distance",
+      defaultValue = "" + DedupJob.DEFAULT_IMAGE_DISTANCE,
+      description =
+          "Max thumbnail distance (0-255: mean difference of the 5%% most different cells of the"
+              + " crop-aligned 48x48 RGB thumbnails) that confirms a pHash candidate as a near"
+              + " duplicate (default: ${DEFAULT-VALUE}).")
+  double imageDistance;
 
   @Option(
       names = "--phash-bands",
@@ -159,6 +169,7 @@ public final class DedupCommand implements Callable<Integer> {
         !noNearImage,
         phashDistance,
         phashBands,
+        imageDistance,
         keepUndecodable,
         nearCaption,
         captionJaccard,

@@ -176,6 +176,7 @@ public final class CurateJob {
                         d.getBoolean("near-image"),
                         d.getInt("phash-distance"),
                         base.phashBands(),
+                        d.getDouble("image-distance"),
                         base.keepUndecodable(),
                         d.getBoolean("near-caption"),
                         d.getDouble("caption-jaccard"),

@@ -51,7 +51,11 @@ public final class PerceptualHash {
   }
 
   public static long of(BufferedImage img) {
-    double[][] f = luma32(img);
+    return of(Pixels.of(img));
+  }
+
+  static long of(Pixels px) {
+    double[][] f = luma32(px);
     double[][] tmp = new double[LOW][SIZE];
     for (int u = 0; u < LOW; u++) {
       for (int y = 0; y < SIZE; y++) {
@@ -97,9 +101,13 @@ public final class PerceptualHash {
    * confirmation also compares this signature.
    */
   public static byte[] colourSignature(BufferedImage img) {
-    int w = img.getWidth();
-    int h = img.getHeight();
-    int[] rgb = img.getRGB(0, 0, w, h, null, 0, w);
+    return colourSignature(Pixels.of(img));
+  }
+
+  static byte[] colourSignature(Pixels px) {
+    int w = px.width();
+    int h = px.height();
+    int[] rgb = px.rgb();
     byte[] out = new byte[COLOUR_GRID * COLOUR_GRID * 3];
     for (int ty = 0; ty < COLOUR_GRID; ty++) {
       int y0 = ty * h / COLOUR_GRID;
@@ -137,12 +145,25 @@ public final class PerceptualHash {
     return (double) s / a.length;
   }
 
-  /** pHash and colour signature from one decode. */
-  public record Signature(long phash, byte[] colour) {}
+  /** Packed {@code 0xRRGGBB} pixels of a decoded image, read once for all signatures. */
+  record Pixels(int[] rgb, int width, int height) {
+    static Pixels of(BufferedImage img) {
+      int w = img.getWidth();
+      int h = img.getHeight();
+      return new Pixels(img.getRGB(0, 0, w, h, null, 0, w), w, h);
+    }
+  }
+
+  /**
+   * pHash, colour signature and {@link CropTolerantThumbnail} from one decode. Arrays are shared,
+   * not copied: callers must not modify them.
+   */
+  public record Signature(long phash, byte[] colour, byte[] thumbnail) {}
 
   public static Signature signature(byte[] bytes) throws UndecodableImageException {
-    BufferedImage img = decode(bytes);
-    return new Signature(of(img), colourSignature(img));
+    Pixels px = Pixels.of(decode(bytes));
+    return new Signature(
+        of(px), colourSignature(px), CropTolerantThumbnail.of(px.rgb(), px.width(), px.height()));
   }
 
   static BufferedImage decode(byte[] bytes) throws UndecodableImageException {
@@ -181,10 +202,10 @@ public final class PerceptualHash {
   }
 
   /** 32×32 luma (Rec. 601), each cell the mean of the source pixels it covers. */
-  static double[][] luma32(BufferedImage img) {
-    int w = img.getWidth();
-    int h = img.getHeight();
-    int[] rgb = img.getRGB(0, 0, w, h, null, 0, w);
+  static double[][] luma32(Pixels px) {
+    int w = px.width();
+    int h = px.height();
+    int[] rgb = px.rgb();
     double[][] out = new double[SIZE][SIZE];
     for (int ty = 0; ty < SIZE; ty++) {
       int y0 = ty * h / SIZE;

@@ -26,7 +26,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -177,10 +176,6 @@ class DedupJobTest {
   }
 
   @Test
-  @Disabled(
-      "issue 4 bar not met yet: seed 11 gives near-duplicate recall 0.88 (73/83) and precision"
-          + " 0.96 (73/76) with pHash <= 10 + colour-signature confirmation (was 0.84 / 0.0024"
-          + " with pHash <= 8 alone); the misses are crops that move pHash > 10 bits")
   void nearDuplicatesFoundWithHighRecallAndPrecision() {
     List<Row> injected = injected(FaultKind.NEAR_DUPLICATE);
     assertThat(injected).as("near_duplicate rows injected").hasSizeGreaterThan(40);

@@ -1,0 +1,111 @@
+package io.sparkclip.jobs.dedup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sparkclip.jobs.generate.ShapeRenderer;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class CropTolerantThumbnailTest {
+
+  /** A busy scene: a large shape among many small grey rectangles, like web photos' texture. */
+  private static BufferedImage scene(long seed, int w, int h) {
+    SplittableRandom r = new SplittableRandom(seed);
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
+    g.setColor(new Color(230, 230, 225));
+    g.fillRect(0, 0, w, h);
+    for (int i = 0; i < 60; i++) {
+      int v = 60 + r.nextInt(150);
+      g.setColor(new Color(v, v, v));
+      g.fillRect(r.nextInt(w), r.nextInt(h), 4 + r.nextInt(w / 8), 4 + r.nextInt(h / 8));
+    }
+    g.setColor(new Color(200, 40, 40));
+    g.fillOval(w / 4, h / 4, w / 2, h / 2);
+    g.dispose();
+    return img;
+  }
+
+  private static byte[] thumb(BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    return CropTolerantThumbnail.of(img.getRGB(0, 0, w, h, null, 0, w), w, h);
+  }
+
+  private static BufferedImage reencoded(BufferedImage img, int quality) throws Exception {
+    return PerceptualHash.decode(ShapeRenderer.jpeg(img, quality));
+  }
+
+  @Test
+  void identicalImagesHaveDistanceZero() {
+    byte[] t = thumb(scene(1, 300, 200));
+    assertThat(CropTolerantThumbnail.distance(t, t)).as("distance to itself").isZero();
+  }
+
+  @Test
+  void reencodedResizedAndCroppedCopiesStayCloseDistinctScenesDoNot() throws Exception {
+    BufferedImage img = scene(7, 400, 300);
+    byte[] original = thumb(img);
+    double reencoded = CropTolerantThumbnail.distance(original, thumb(reencoded(img, 55)));
+    double resized =
+        CropTolerantThumbnail.distance(
+            original, thumb(reencoded(ShapeRenderer.resize(img, 220, 165), 85)));
+    // 5 % off the left and top, 2 % off the right and bottom, then JPEG.
+    BufferedImage cropped = ShapeRenderer.crop(img, 20, 15, 400 - 20 - 8, 300 - 15 - 6);
+    double crop = CropTolerantThumbnail.distance(original, thumb(reencoded(cropped, 88)));
+    double cropReversed = CropTolerantThumbnail.distance(thumb(reencoded(cropped, 88)), original);
+    double plainCrop =
+        PerceptualHash.colourDistance(
+            PerceptualHash.colourSignature(img), PerceptualHash.colourSignature(cropped));
+
+    double closestDistinct = Double.MAX_VALUE;
+    for (long seed = 100; seed < 110; seed++) {
+      closestDistinct =
+          Math.min(
+              closestDistinct,
+              CropTolerantThumbnail.distance(original, thumb(scene(seed, 400, 300))));
+    }
+    double limit = DedupJob.DEFAULT_IMAGE_DISTANCE;
+    assertThat(reencoded).as("JPEG q55 re-encode").isLessThan(limit);
+    assertThat(resized).as("resized to 55 %% + JPEG").isLessThan(limit);
+    assertThat(crop)
+        .as("5/5/2/2 %% crop + JPEG (colour-grid distance without alignment %.2f)", plainCrop)
+        .isLessThan(limit);
+    assertThat(cropReversed).as("symmetric").isEqualTo(crop);
+    assertThat(closestDistinct)
+        .as("closest of 10 distinct scenes with the same shape and clutter density")
+        .isGreaterThan(limit);
+    assertThat(closestDistinct)
+        .as("margin: closest distinct scene vs farthest copy")
+        .isGreaterThan(1.5 * Math.max(crop, Math.max(resized, reencoded)));
+  }
+
+  @Test
+  void aDistinctObjectInAFewCellsIsNotADuplicate() {
+    BufferedImage img = scene(3, 400, 300);
+    BufferedImage edited = new BufferedImage(400, 300, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = edited.createGraphics();
+    g.drawImage(img, 0, 0, null);
+    // A yellow 40×30 px logo: 1 % of the area, which a whole-image mean barely notices.
+    g.setColor(new Color(250, 210, 0));
+    g.fillRect(340, 250, 40, 30);
+    g.dispose();
+    assertThat(CropTolerantThumbnail.distance(thumb(img), thumb(edited)))
+        .as("distance of an image and the same with a small added object")
+        .isGreaterThan(DedupJob.DEFAULT_IMAGE_DISTANCE);
+  }
+
+  @Test
+  void refusesThumbnailsOfTheWrongSize() {
+    byte[] t = thumb(scene(1, 64, 64));
+    assertThatThrownBy(() -> CropTolerantThumbnail.distance(t, new byte[12]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("got 12");
+  }
+}
