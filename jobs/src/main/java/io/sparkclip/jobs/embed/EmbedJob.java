@@ -63,6 +63,10 @@ public final class EmbedJob {
   public static final String JOB = "embed";
   public static final String STAGING_DIR = "_staging";
   public static final String COMMITTED_DIR = "_committed";
+
+  /** Suffix of a commit marker being written (hidden name: {@code .<shard>.tmp}). */
+  static final String MARKER_TMP_SUFFIX = ".tmp";
+
   static final String SHARD_SEPARATOR = "__";
   public static final String MANIFEST_FILE = "_embed.json";
 
@@ -316,11 +320,21 @@ public final class EmbedJob {
       outFs.mkdirs(committedDir);
       for (String name : shards.keySet()) {
         Path marker = new Path(committedDir, name);
-        if (outFs.exists(marker)) {
-          saved += checkCommitted(outFs, marker, inFs.getFileStatus(shards.get(name)));
+        double seconds =
+            outFs.exists(marker)
+                ? checkCommitted(outFs, marker, inFs.getFileStatus(shards.get(name)))
+                : -1;
+        if (seconds >= 0) {
+          saved += seconds;
           skipped++;
         } else {
           pending.add(name);
+        }
+      }
+      // Marker temp files of a driver killed while committing: their shards are pending.
+      for (FileStatus f : outFs.listStatus(committedDir)) {
+        if (f.getPath().getName().endsWith(MARKER_TMP_SUFFIX)) {
+          outFs.delete(f.getPath(), false);
         }
       }
       // Partial files of shards that never committed (a driver killed while moving them).
@@ -442,8 +456,15 @@ public final class EmbedJob {
     marker.put("source_bytes", source.getLen());
     marker.put("rows", counts);
     marker.put("seconds", (System.nanoTime() - t0) / 1e9);
-    try (var o = fs.create(new Path(committedDir, name), true)) {
+    // Written aside and renamed: a driver killed mid-write leaves no truncated marker behind.
+    Path markerTmp = new Path(committedDir, "." + name + MARKER_TMP_SUFFIX);
+    try (var o = fs.create(markerTmp, true)) {
       o.write(new ObjectMapper().writeValueAsBytes(marker));
+    }
+    Path markerPath = new Path(committedDir, name);
+    fs.delete(markerPath, false);
+    if (!fs.rename(markerTmp, markerPath)) {
+      throw new IOException("could not move " + markerTmp + " to " + markerPath);
     }
     fs.delete(tmp, true);
     LOG.info("committed shard {} ({})", name, counts);
@@ -592,13 +613,21 @@ public final class EmbedJob {
 
   /**
    * Checks that a committed shard's input is the file that was embedded (same size) and returns the
-   * seconds its embedding took (0 for markers of older runs that did not record it).
+   * seconds its embedding took (0 for markers of older runs that did not record it), or -1 when the
+   * marker is unreadable (truncated by a crash while an older version wrote it): that marker is
+   * deleted and its shard embedded again.
    */
-  private static double checkCommitted(FileSystem fs, Path marker, FileStatus source)
-      throws IOException {
+  static double checkCommitted(FileSystem fs, Path marker, FileStatus source) throws IOException {
     Map<?, ?> m;
     try (java.io.InputStream in = fs.open(marker)) {
       m = new ObjectMapper().readValue(in, Map.class);
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      LOG.warn(
+          "commit marker {} is unreadable ({}); its shard is embedded again",
+          marker,
+          e.getOriginalMessage());
+      fs.delete(marker, false);
+      return -1;
     }
     if (m.get("source_bytes") instanceof Number n && n.longValue() != source.getLen()) {
       throw new SparkclipException(

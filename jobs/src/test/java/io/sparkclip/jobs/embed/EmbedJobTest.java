@@ -99,7 +99,8 @@ class EmbedJobTest {
         .isEqualTo("tiny-clip");
 
     // Interrupt: one shard's commit marker is lost after half its files moved (a driver killed
-    // mid-commit), and a staging leftover remains. Re-run.
+    // mid-commit), another's marker is truncated to nothing (an older version killed while writing
+    // it), a marker temp file and a staging leftover remain. Re-run.
     Path committed = Path.of(out, EmbedJob.COMMITTED_DIR);
     List<Path> markers;
     try (Stream<Path> s = Files.list(committed)) {
@@ -111,6 +112,9 @@ class EmbedJobTest {
     Path data = Path.of(out, "data");
     Files.createDirectories(Path.of(out, EmbedJob.STAGING_DIR, lost));
     Files.writeString(Path.of(out, EmbedJob.STAGING_DIR, lost, "part-x.parquet"), "partial");
+    Files.write(markers.get(2), new byte[0]);
+    Path markerTmp = committed.resolve("." + lost + EmbedJob.MARKER_TMP_SUFFIX);
+    Files.writeString(markerTmp, "{\"source\"");
     String keptShard = markers.get(0).getFileName().toString();
     Map<String, FileTime> before = new HashMap<>();
     files(data)
@@ -124,11 +128,15 @@ class EmbedJobTest {
     Thread.sleep(20);
     EmbedJob.Result second =
         new EmbedJob(spark, EmbedJob.Options.of(raw, out, TINY).withBatchSize(16)).run();
-    assertThat(second.shardsSkipped()).as("committed shards skipped").isEqualTo(2);
-    assertThat(second.shardsEmbedded()).as("only the lost shard is redone").isEqualTo(1);
+    assertThat(second.shardsSkipped()).as("committed shards skipped").isEqualTo(1);
+    assertThat(second.shardsEmbedded())
+        .as("the lost and the truncated shard are redone")
+        .isEqualTo(2);
     assertThat(second.secondsSaved())
-        .as("time saved: the recorded embedding time of the two skipped shards")
+        .as("time saved: the recorded embedding time of the skipped shard")
         .isPositive();
+    assertThat(Files.exists(markerTmp)).as("marker temp file removed").isFalse();
+    assertThat(Files.size(markers.get(2))).as("truncated marker rewritten").isPositive();
     Map<String, FileTime> after = new HashMap<>();
     files(data)
         .forEach(
