@@ -43,16 +43,22 @@ if [[ ! -f "$kernel_jar" ]]; then
     -DoutputDirectory="$dir") >&2
 fi
 
+# The kernel starts through SafeKernelStart, which closes rapaio-jupyter-kernel 3.0.1's start-up
+# race (a request that arrives before its handlers exist kills its shell thread; see the class).
+rm -rf "$dir/start"
+javac -d "$dir/start" "$root/notebooks/kernel/SafeKernelStart.java"
+
 "$py" - "$dir/kernel.json" "$kernel_jar" "$jar" "$launcher" "$root" \
-  "${SPARKCLIP_NOTEBOOK_MEMORY:-3g}" <<'EOF'
+  "${SPARKCLIP_NOTEBOOK_MEMORY:-3g}" "$dir/start" <<'EOF'
 import json, sys
-out, kernel_jar, jar, launcher, root, heap = sys.argv[1:]
+out, kernel_jar, jar, launcher, root, heap, start = sys.argv[1:]
 jvm_options = open(f"{launcher}/jvm-options.txt").read().split()
 spark_cp = open(f"{launcher}/spark-classpath.txt").read().strip().split(":")
 spec = {
     "argv": ["java", f"-Xmx{heap}", *jvm_options,
              f"-Dlog4j2.configurationFile={root}/conf/log4j2-notebook.properties",
-             "-jar", kernel_jar, "{connection_file}"],
+             "-cp", f"{kernel_jar}:{start}", "io.sparkclip.notebook.SafeKernelStart",
+             "{connection_file}"],
     "display_name": "Java (sparkclip)",
     "language": "java",
     "interrupt_mode": "message",
