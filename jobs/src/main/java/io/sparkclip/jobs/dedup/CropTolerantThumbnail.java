@@ -54,13 +54,22 @@ public final class CropTolerantThumbnail {
    * of the source pixels it covers; {@link #BYTES} bytes, R, G, B per cell.
    */
   public static byte[] of(int[] rgb, int w, int h) {
-    byte[] out = new byte[BYTES];
-    for (int ty = 0; ty < SIZE; ty++) {
-      int y0 = ty * h / SIZE;
-      int y1 = Math.max(y0 + 1, (ty + 1) * h / SIZE);
-      for (int tx = 0; tx < SIZE; tx++) {
-        int x0 = tx * w / SIZE;
-        int x1 = Math.max(x0 + 1, (tx + 1) * w / SIZE);
+    return gridMeans(rgb, w, h, SIZE);
+  }
+
+  /**
+   * Box means of packed {@code 0xRRGGBB} pixels ({@code w × h}, row-major) on a {@code grid × grid}
+   * grid: each cell the rounded mean of the source pixels it covers (at least one), R, G, B bytes
+   * per cell, row-major.
+   */
+  static byte[] gridMeans(int[] rgb, int w, int h, int grid) {
+    byte[] out = new byte[grid * grid * CHANNELS];
+    for (int ty = 0; ty < grid; ty++) {
+      int y0 = ty * h / grid;
+      int y1 = Math.max(y0 + 1, (ty + 1) * h / grid);
+      for (int tx = 0; tx < grid; tx++) {
+        int x0 = tx * w / grid;
+        int x1 = Math.max(x0 + 1, (tx + 1) * w / grid);
         long r = 0;
         long g = 0;
         long b = 0;
@@ -74,7 +83,7 @@ public final class CropTolerantThumbnail {
           }
         }
         long n = (long) (y1 - y0) * (x1 - x0);
-        int o = (ty * SIZE + tx) * CHANNELS;
+        int o = (ty * grid + tx) * CHANNELS;
         out[o] = (byte) Math.round((double) r / n);
         out[o + 1] = (byte) Math.round((double) g / n);
         out[o + 2] = (byte) Math.round((double) b / n);

@@ -105,35 +105,7 @@ public final class PerceptualHash {
   }
 
   static byte[] colourSignature(Pixels px) {
-    int w = px.width();
-    int h = px.height();
-    int[] rgb = px.rgb();
-    byte[] out = new byte[COLOUR_GRID * COLOUR_GRID * 3];
-    for (int ty = 0; ty < COLOUR_GRID; ty++) {
-      int y0 = ty * h / COLOUR_GRID;
-      int y1 = Math.max(y0 + 1, (ty + 1) * h / COLOUR_GRID);
-      for (int tx = 0; tx < COLOUR_GRID; tx++) {
-        int x0 = tx * w / COLOUR_GRID;
-        int x1 = Math.max(x0 + 1, (tx + 1) * w / COLOUR_GRID);
-        long r = 0;
-        long g = 0;
-        long b = 0;
-        for (int y = y0; y < y1; y++) {
-          for (int x = x0; x < x1; x++) {
-            int p = rgb[y * w + x];
-            r += (p >> 16) & 0xff;
-            g += (p >> 8) & 0xff;
-            b += p & 0xff;
-          }
-        }
-        long n = (long) (y1 - y0) * (x1 - x0);
-        int o = (ty * COLOUR_GRID + tx) * 3;
-        out[o] = (byte) (r / n);
-        out[o + 1] = (byte) (g / n);
-        out[o + 2] = (byte) (b / n);
-      }
-    }
-    return out;
+    return CropTolerantThumbnail.gridMeans(px.rgb(), px.width(), px.height(), COLOUR_GRID);
   }
 
   /** Mean absolute difference of two colour signatures, 0..255. */
