@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.TestModels;
 import io.sparkclip.jobs.embed.EmbedJob;
@@ -54,14 +55,7 @@ class FaultInjectionIT {
   @BeforeAll
   static void start() throws Exception {
     cluster = new StandaloneCluster(tmp).start(1, 2, "3g");
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .appName("FaultInjectionIT")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .getOrCreate();
+    spark = LocalSpark.start("FaultInjectionIT");
     raw = tmp.resolve("raw").toString();
     assertThat(
             SparkclipCli.execute(

@@ -3,6 +3,7 @@ package io.sparkclip.jobs.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.TestModels;
 import io.sparkclip.jobs.embed.EmbedJob;
@@ -82,14 +83,7 @@ class GpuEmbedIT {
                 List.of(
                     "spark.worker.resource.gpu.amount=1",
                     "spark.worker.resource.gpu.discoveryScript=" + discovery));
-    spark =
-        SparkSession.builder()
-            .master("local[2]")
-            .appName("GpuEmbedIT")
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .getOrCreate();
+    spark = LocalSpark.start("GpuEmbedIT");
     raw = tmp.resolve("raw").toString();
     assertThat(
             SparkclipCli.execute(
