@@ -16,11 +16,11 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.Sparks;
-import io.sparkclip.jobs.curate.CurationInput;
-import io.sparkclip.jobs.curate.CurationOutput;
-import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.CurationInput;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;

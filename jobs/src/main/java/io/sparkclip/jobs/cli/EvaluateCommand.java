@@ -1,6 +1,6 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,6 +1,6 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
 import io.sparkclip.schemas.FaultKind;

@@ -1,7 +1,7 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.Sparks;
-import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.match.MatchQueriesJob;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,8 +1,8 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.Sparks;
-import io.sparkclip.jobs.curate.CurationSummary;
-import io.sparkclip.jobs.dedup.KeepPolicy;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.semdedup.SemDedupJob;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

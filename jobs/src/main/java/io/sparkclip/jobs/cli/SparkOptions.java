@@ -1,6 +1,6 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.stage.Sparks;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import picocli.CommandLine.Option;

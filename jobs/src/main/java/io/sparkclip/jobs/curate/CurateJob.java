@@ -1,14 +1,17 @@
 package io.sparkclip.jobs.curate;
 
+import io.sparkclip.jobs.stage.ConsoleProgress;
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.CurationOutput;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.balance.BalanceJob;
 import io.sparkclip.jobs.dedup.DedupJob;
-import io.sparkclip.jobs.dedup.KeepPolicy;
+import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.match.MatchQueriesJob;

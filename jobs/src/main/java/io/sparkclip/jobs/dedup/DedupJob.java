@@ -1,5 +1,7 @@
 package io.sparkclip.jobs.dedup;
 
+import io.sparkclip.jobs.stage.ConnectedComponents;
+import io.sparkclip.jobs.stage.KeepPolicy;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.bit_count;
 import static org.apache.spark.sql.functions.coalesce;
@@ -18,11 +20,11 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.Sparks;
-import io.sparkclip.jobs.curate.CurationInput;
-import io.sparkclip.jobs.curate.CurationOutput;
-import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.CurationInput;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.match.QueryMatcher;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;

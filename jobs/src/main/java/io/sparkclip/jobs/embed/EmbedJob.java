@@ -6,9 +6,9 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.curate.CurationInput;
-import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.CurationInput;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.RowStatus;

@@ -5,9 +5,9 @@ import static org.apache.spark.sql.functions.max;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.Sparks;
-import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.schemas.Columns;

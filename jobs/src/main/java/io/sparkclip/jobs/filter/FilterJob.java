@@ -7,10 +7,10 @@ import static org.apache.spark.sql.functions.format_number;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.percentile_approx;
 
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.Sparks;
-import io.sparkclip.jobs.curate.CurationOutput;
-import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.score.ScoreJob;
 import io.sparkclip.schemas.Columns;

@@ -1,6 +1,6 @@
 package io.sparkclip.jobs.match;
 
-import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.SparkclipException;

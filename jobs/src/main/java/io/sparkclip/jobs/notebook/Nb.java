@@ -7,7 +7,7 @@ import static org.apache.spark.sql.functions.when;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.curate.CurateJob;
-import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.report.ReportJob;
 import io.sparkclip.udfs.embed.EmbedResult;
 import io.sparkclip.udfs.embed.EmbedSettings;

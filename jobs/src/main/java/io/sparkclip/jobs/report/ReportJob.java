@@ -9,11 +9,11 @@ import static org.apache.spark.sql.functions.min;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.balance.BalanceJob;
 import io.sparkclip.jobs.curate.CurateJob;
-import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.score.ScoreJob;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;

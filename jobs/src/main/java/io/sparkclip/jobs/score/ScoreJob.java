@@ -14,10 +14,10 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.Sparks;
-import io.sparkclip.jobs.curate.CurationOutput;
-import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.SparkclipException;

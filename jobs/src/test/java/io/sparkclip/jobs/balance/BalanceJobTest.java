@@ -5,10 +5,10 @@ import static org.apache.spark.sql.functions.trim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkclip.jobs.LocalSpark;
-import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.curate.CurationChecks;
-import io.sparkclip.jobs.curate.CurationOutput;
-import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;

@@ -1,5 +1,7 @@
 package io.sparkclip.jobs.curate;
 
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.CurationOutput;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
-import io.sparkclip.jobs.curate.CurationOutput;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.schemas.Columns;

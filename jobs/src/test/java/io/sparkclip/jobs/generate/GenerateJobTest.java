@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkclip.jobs.LocalSpark;
-import io.sparkclip.jobs.Paths;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.InputLayout;

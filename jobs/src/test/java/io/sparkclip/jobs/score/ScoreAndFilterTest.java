@@ -6,7 +6,7 @@ import static org.assertj.core.data.Offset.offset;
 
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.TestModels;
-import io.sparkclip.jobs.curate.CurationSummary;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.generate.GenerateJob;

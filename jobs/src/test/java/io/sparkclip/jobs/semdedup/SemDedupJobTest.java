@@ -1,5 +1,6 @@
 package io.sparkclip.jobs.semdedup;
 
+import io.sparkclip.jobs.stage.CurationInput;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,9 +8,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.TestModels;
-import io.sparkclip.jobs.curate.CurationOutput;
-import io.sparkclip.jobs.curate.CurationSummary;
-import io.sparkclip.jobs.dedup.KeepPolicy;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.schemas.Columns;
@@ -141,7 +142,7 @@ class SemDedupJobTest {
   private static Map<String, List<String>> rejects(String out) {
     Dataset<Row> rej = spark.read().parquet(CurationOutput.rejects(out));
     Dataset<Row> in =
-        io.sparkclip.jobs.curate.CurationInput.read(
+        io.sparkclip.jobs.stage.CurationInput.read(
                 spark, handBuilt, io.sparkclip.schemas.ColumnMapping.DETECT)
             .pairs()
             .select(Columns.UID, Columns.URL);
@@ -303,7 +304,7 @@ class SemDedupJobTest {
     io.sparkclip.schemas.ColumnMapping detect = io.sparkclip.schemas.ColumnMapping.DETECT;
     Map<String, String> allUids = new HashMap<>();
     for (Row r :
-        io.sparkclip.jobs.curate.CurationInput.read(spark, handBuilt, detect)
+        io.sparkclip.jobs.stage.CurationInput.read(spark, handBuilt, detect)
             .pairs()
             .select(Columns.URL, Columns.UID)
             .collectAsList()) {

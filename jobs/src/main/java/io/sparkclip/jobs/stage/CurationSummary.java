@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.curate;
+package io.sparkclip.jobs.stage;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,4 +1,4 @@
-package io.sparkclip.jobs;
+package io.sparkclip.jobs.stage;
 
 import java.util.Map;
 import org.apache.spark.SparkConf;

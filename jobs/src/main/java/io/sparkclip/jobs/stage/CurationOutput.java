@@ -1,10 +1,10 @@
-package io.sparkclip.jobs.curate;
+package io.sparkclip.jobs.stage;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.sparkclip.jobs.Paths;
-import io.sparkclip.jobs.Sparks;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Schemas;
 import java.util.Arrays;

@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.dedup;
+package io.sparkclip.jobs.stage;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.length;

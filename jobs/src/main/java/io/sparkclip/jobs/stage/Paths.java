@@ -1,4 +1,4 @@
-package io.sparkclip.jobs;
+package io.sparkclip.jobs.stage;
 
 import io.sparkclip.schemas.SparkclipException;
 import java.io.IOException;

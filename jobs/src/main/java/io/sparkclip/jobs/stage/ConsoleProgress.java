@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.curate;
+package io.sparkclip.jobs.stage;
 
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -13,7 +13,7 @@ import org.apache.spark.sql.SparkSession;
  * total grows as a stage submits more jobs). Driven by a {@link SparkListener}; drawn on stderr by
  * the progressbar library.
  */
-final class ConsoleProgress extends SparkListener implements AutoCloseable {
+public final class ConsoleProgress extends SparkListener implements AutoCloseable {
   private final SparkSession spark;
   private ProgressBar bar;
   private long total;
@@ -22,13 +22,13 @@ final class ConsoleProgress extends SparkListener implements AutoCloseable {
     this.spark = spark;
   }
 
-  static ConsoleProgress attach(SparkSession spark) {
+  public static ConsoleProgress attach(SparkSession spark) {
     ConsoleProgress p = new ConsoleProgress(spark);
     spark.sparkContext().addSparkListener(p);
     return p;
   }
 
-  synchronized void stage(String name) {
+  public synchronized void stage(String name) {
     if (bar != null) {
       bar.close();
     }

@@ -1,5 +1,7 @@
-package io.sparkclip.jobs;
+package io.sparkclip.jobs.inspect;
 
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.Paths;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.length;
