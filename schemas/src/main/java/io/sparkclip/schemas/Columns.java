@@ -102,6 +102,29 @@ public final class Columns {
    */
   public static final String SEMANTIC_GROUP = "semantic_group";
 
+  // --- embed ---
+  public static final String IMAGE_EMBEDDING = "image_embedding";
+  public static final String TEXT_EMBEDDING = "text_embedding";
+
+  /** Per-row embedding outcome: see the engine's row status values. */
+  public static final String EMBED_STATUS = "embed_status";
+
+  public static final String EMBED_ERROR = "embed_error";
+  public static final String MODEL_ID = "model_id";
+
+  // --- score ---
+  /** Cosine of image and caption embeddings. */
+  public static final String CLIP_SCORE = "clip_score";
+
+  /** Prompt-template classifier probability of the pair's query. */
+  public static final String QUERY_SCORE = "query_score";
+
+  public static final String IMAGE_RANK = "image_rank";
+  public static final String TEXT_RANK = "text_rank";
+  public static final String GROUP_ID = "group_id";
+  public static final String GROUP_SIZE = "group_size";
+  public static final String GROUP_LOSS = "group_loss";
+
   // --- generator ground truth ---
   public static final String FAULT = "fault";
   public static final String ORIGINAL_UID = "original_uid";

@@ -36,4 +36,22 @@ public final class RejectReason {
    * (SemDeDup); {@code related_uid} is the row kept for the group.
    */
   public static final String SEMANTIC_DUPLICATE = "semantic_duplicate";
+
+  /** filter: the row has no usable embedding (embed_status not ok). */
+  public static final String EMBED_FAILED = "embed_failed";
+
+  /** filter: clip_score below the absolute threshold. */
+  public static final String LOW_CLIP_SCORE = "low_clip_score";
+
+  /** filter: below the global top percent by clip_score. */
+  public static final String BELOW_GLOBAL_TOP = "below_global_top_percent";
+
+  /** filter: below its query's top percent by clip_score. */
+  public static final String BELOW_QUERY_TOP = "below_query_top_percent";
+
+  /** filter: its own caption ranks below the maximum in-batch rank. */
+  public static final String CONTRASTIVE_RANK = "contrastive_rank";
+
+  /** filter: query_score below the threshold. */
+  public static final String LOW_QUERY_SCORE = "low_query_score";
 }

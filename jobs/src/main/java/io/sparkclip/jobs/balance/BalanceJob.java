@@ -16,17 +16,19 @@ import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,9 +55,6 @@ import org.apache.spark.storage.StorageLevel;
  * rows_after) next to data and rejects.
  */
 public final class BalanceJob {
-  public static final String JOB = "balance";
-  public static final String STAGE = "balance";
-  public static final String QUERY_COUNTS_DIR = "query_counts";
 
   public enum Mode {
     CAP,
@@ -143,23 +142,24 @@ public final class BalanceJob {
 
     Dataset<Row> labelled =
         CurationOutput.reject(
-            in.labelUnusable(STAGE),
+            in.labelUnusable(Stages.REJECT_BALANCE),
             query.isNull().or(trim(query).equalTo("")),
-            STAGE,
+            Stages.REJECT_BALANCE,
             lit(RejectReason.NO_QUERY),
             lit("no query to balance on"),
             lit(null));
     Column eligible = CurationOutput.kept();
     labelled = labelled.withColumn("_eligible", eligible);
 
-    Sparks.describe(spark, JOB, options.mode() == Mode.CAP ? "rank rows per query" : "draw rows");
+    Sparks.describe(
+        spark, Stages.BALANCE, options.mode() == Mode.CAP ? "rank rows per query" : "draw rows");
     labelled =
         options.mode() == Mode.CAP
             ? cap(labelled, layout, query)
             : probabilistic(labelled, in, query);
     labelled = labelled.persist(StorageLevel.MEMORY_AND_DISK());
 
-    Sparks.describe(spark, JOB, "count rows per query");
+    Sparks.describe(spark, Stages.BALANCE, "count rows per query");
     long rowsIn = labelled.count();
     labelled
         .filter(col("_eligible"))
@@ -168,7 +168,7 @@ public final class BalanceJob {
             count(lit(1)).as(Columns.ROWS_BEFORE),
             count(when(CurationOutput.kept(), lit(1))).as(Columns.ROWS_AFTER))
         .write()
-        .parquet(new Path(options.out(), QUERY_COUNTS_DIR).toString());
+        .parquet(new Path(options.out(), StageFiles.QUERY_COUNTS_DIR).toString());
 
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("mode", options.mode().name().toLowerCase(java.util.Locale.ROOT));
@@ -177,7 +177,7 @@ public final class BalanceJob {
     CurationSummary s =
         CurationOutput.write(
             spark,
-            JOB,
+            Stages.BALANCE,
             options.input(),
             options.out(),
             rowsIn,
@@ -204,7 +204,7 @@ public final class BalanceJob {
     return CurationOutput.reject(
             ranked,
             col("_eligible").and(col("_rank").gt(options.cap())),
-            STAGE,
+            Stages.REJECT_BALANCE,
             lit(RejectReason.OVER_CAP),
             format_string("rank %d for query over cap " + options.cap(), col("_rank")),
             lit(null))
@@ -238,7 +238,7 @@ public final class BalanceJob {
     return CurationOutput.reject(
             joined,
             col("_eligible").and(col("_drawn").equalTo(lit(false))),
-            STAGE,
+            Stages.REJECT_BALANCE,
             lit(RejectReason.OVER_CAP),
             format_string("not drawn; best keep probability %.4f", col("_p")),
             lit(null))

@@ -1,8 +1,8 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.balance.BalanceJob;
 import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.SparkclipException;
 import java.util.Locale;
 import java.util.concurrent.Callable;

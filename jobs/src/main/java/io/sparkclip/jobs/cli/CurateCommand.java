@@ -1,7 +1,8 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.curate.CurateJob;
+import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.schemas.StageFiles;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +75,7 @@ public final class CurateCommand implements Callable<Integer> {
     try (Sparks s = spark.open("curate")) {
       List<CurateJob.StageResult> r = new CurateJob(s.session(), conf).run();
       System.out.print(CurateJob.render(r));
-      System.out.println("Funnel: " + conf.getString("out") + "/" + CurateJob.FUNNEL_FILE);
+      System.out.println("Funnel: " + conf.getString("out") + "/" + StageFiles.FUNNEL_FILE);
       return 0;
     }
   }

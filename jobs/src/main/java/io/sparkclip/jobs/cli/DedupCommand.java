@@ -1,10 +1,10 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.dedup.DedupJob;
-import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.dedup.UrlNormalizer;
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.KeepPolicy;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.SparkclipException;
 import java.util.ArrayList;
 import java.util.List;

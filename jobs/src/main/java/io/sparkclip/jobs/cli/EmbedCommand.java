@@ -1,7 +1,7 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.udfs.preprocess.ImageDecoder;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
+import io.sparkclip.jobs.stage.Sparks;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,8 +1,8 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.filter.FilterJob;
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.Sparks;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

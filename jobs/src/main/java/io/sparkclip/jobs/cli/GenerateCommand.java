@@ -1,10 +1,11 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -112,11 +113,7 @@ public final class GenerateCommand implements Callable<Integer> {
           "Generated %,d pairs in %,d shards into %s in %.1f s (%,.0f rows/s)%n",
           r.rows(), r.shards(), r.out(), r.seconds(), r.rowsPerSecond());
       System.out.println(
-          "Injected faults (ground truth in "
-              + r.out()
-              + "/"
-              + GenerateJob.GROUND_TRUTH_DIR
-              + "):");
+          "Injected faults (ground truth in " + r.out() + "/" + StageFiles.GROUND_TRUTH_DIR + "):");
       r.faults().forEach((k, v) -> System.out.printf("  %-18s %,d%n", k, v));
     }
     return 0;

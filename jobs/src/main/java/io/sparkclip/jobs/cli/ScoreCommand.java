@@ -1,8 +1,8 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.score.ScoreJob;
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.Sparks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

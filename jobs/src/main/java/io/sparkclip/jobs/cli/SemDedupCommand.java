@@ -1,9 +1,9 @@
 package io.sparkclip.jobs.cli;
 
-import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.semdedup.SemDedupJob;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.KeepPolicy;
-import io.sparkclip.jobs.semdedup.SemDedupJob;
+import io.sparkclip.jobs.stage.Sparks;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

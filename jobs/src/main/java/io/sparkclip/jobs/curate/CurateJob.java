@@ -1,24 +1,25 @@
 package io.sparkclip.jobs.curate;
 
-import io.sparkclip.jobs.stage.ConsoleProgress;
-import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.CurationOutput;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.balance.BalanceJob;
 import io.sparkclip.jobs.dedup.DedupJob;
-import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.match.MatchQueriesJob;
 import io.sparkclip.jobs.score.ScoreJob;
 import io.sparkclip.jobs.semdedup.SemDedupJob;
+import io.sparkclip.jobs.stage.ConsoleProgress;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.KeepPolicy;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,7 +42,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CurateJob {
   private static final Logger LOG = LoggerFactory.getLogger(CurateJob.class);
-  public static final String FUNNEL_FILE = "_funnel.json";
   public static final List<String> ALL_STAGES =
       List.of("match-queries", "dedup", "balance", "embed", "score", "filter", "semdedup");
 
@@ -308,7 +308,7 @@ public final class CurateJob {
     try {
       Paths.writeText(
           spark,
-          new Path(out, FUNNEL_FILE).toString(),
+          new Path(out, StageFiles.FUNNEL_FILE).toString(),
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m)
               + "\n");
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {

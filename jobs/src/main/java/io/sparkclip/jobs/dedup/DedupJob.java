@@ -1,7 +1,5 @@
 package io.sparkclip.jobs.dedup;
 
-import io.sparkclip.jobs.stage.ConnectedComponents;
-import io.sparkclip.jobs.stage.KeepPolicy;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.bit_count;
 import static org.apache.spark.sql.functions.coalesce;
@@ -20,17 +18,20 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.match.QueryMatcher;
+import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.match.QueryMatcher;
+import io.sparkclip.jobs.stage.KeepPolicy;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,11 +75,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class DedupJob {
   private static final Logger LOG = LoggerFactory.getLogger(DedupJob.class);
-  public static final String JOB = "dedup";
-  public static final String STAGE_INPUT = "dedup_input";
-  public static final String STAGE_URL = "dedup_exact_url";
-  public static final String STAGE_SHA = "dedup_exact_image";
-  public static final String STAGE_IMAGE = "dedup_near_image";
 
   /**
    * Default largest pHash Hamming distance of near-duplicate candidates. Light crops (1–5 % per
@@ -101,8 +97,6 @@ public final class DedupJob {
    * comparisons of pairs whose colours plainly differ.
    */
   public static final double COLOUR_PREFILTER = 12.0;
-
-  public static final String STAGE_CAPTION = "dedup_near_caption";
 
   public enum UrlKey {
     URL,
@@ -296,7 +290,7 @@ public final class DedupJob {
     details.put("mode", options.markOnly() ? "mark" : "remove");
     List<String> stages = new ArrayList<>();
 
-    Dataset<Row> labelled = in.labelUnusable(STAGE_INPUT);
+    Dataset<Row> labelled = in.labelUnusable(Stages.REJECT_DEDUP_INPUT);
     for (String c : List.of(Columns.DUP_CLUSTER, Columns.DUP_OF, Columns.PHASH)) {
       if (CurationOutput.has(labelled, c)) {
         labelled = labelled.drop(c);
@@ -311,7 +305,7 @@ public final class DedupJob {
     if (options.exactUrl()) {
       if (layout.url().isEmpty()) {
         LOG.warn("dedup: no url column, exact URL stage skipped");
-        details.put(STAGE_URL, "skipped: no url column");
+        details.put(Stages.REJECT_DEDUP_URL, "skipped: no url column");
       } else {
         UserDefinedFunction norm =
             udf(
@@ -321,13 +315,20 @@ public final class DedupJob {
         if (options.urlKey() == UrlKey.URL_CAPTION) {
           key = concat(key, lit("\u001f"), coalesce(layout.caption(), lit("")));
         }
-        labelled = byKey(labelled, key, STAGE_URL, RejectReason.DUPLICATE_EXACT_URL, "url", order);
-        stages.add(STAGE_URL);
+        labelled =
+            byKey(
+                labelled,
+                key,
+                Stages.REJECT_DEDUP_URL,
+                RejectReason.DUPLICATE_EXACT_URL,
+                "url",
+                order);
+        stages.add(Stages.REJECT_DEDUP_URL);
       }
     }
     if (options.exactImage()) {
       if (!layout.hasImages()) {
-        details.put(STAGE_SHA, "skipped: no image bytes (metadata-only)");
+        details.put(Stages.REJECT_DEDUP_SHA, "skipped: no image bytes (metadata-only)");
       } else {
         Column computed = sha2(layout.imageBytes(), 256);
         Column sha =
@@ -336,31 +337,37 @@ public final class DedupJob {
                 : computed;
         Column key = when(layout.imageBytes().isNotNull(), sha);
         labelled =
-            byKey(labelled, key, STAGE_SHA, RejectReason.DUPLICATE_IMAGE_HASH, "sha256", order);
-        stages.add(STAGE_SHA);
+            byKey(
+                labelled,
+                key,
+                Stages.REJECT_DEDUP_SHA,
+                RejectReason.DUPLICATE_IMAGE_HASH,
+                "sha256",
+                order);
+        stages.add(Stages.REJECT_DEDUP_SHA);
       }
     }
     // Persist before the near-duplicate stages: they read the frame several times.
     labelled = labelled.persist(StorageLevel.MEMORY_AND_DISK());
     if (options.nearImage()) {
       if (!layout.hasImages()) {
-        details.put(STAGE_IMAGE, "skipped: no image bytes (metadata-only)");
+        details.put(Stages.REJECT_DEDUP_IMAGE, "skipped: no image bytes (metadata-only)");
       } else {
         labelled = nearImages(labelled, layout, order, details);
-        stages.add(STAGE_IMAGE);
+        stages.add(Stages.REJECT_DEDUP_IMAGE);
       }
     }
     if (options.nearCaption()) {
       labelled = nearCaptions(labelled, layout, order, details);
-      stages.add(STAGE_CAPTION);
+      stages.add(Stages.REJECT_DEDUP_CAPTION);
     }
     details.put("stages", stages);
 
-    Sparks.describe(spark, JOB, "count input");
+    Sparks.describe(spark, Stages.DEDUP, "count input");
     long rowsIn = labelled.count();
     CurationSummary s =
         CurationOutput.write(
-            spark, JOB, options.input(), options.out(), rowsIn, labelled, details, start);
+            spark, Stages.DEDUP, options.input(), options.out(), rowsIn, labelled, details, start);
     labelled.unpersist();
     return s;
   }
@@ -415,7 +422,7 @@ public final class DedupJob {
 
   private Dataset<Row> nearImages(
       Dataset<Row> labelled, ResolvedLayout layout, List<Column> order, Map<String, Object> d) {
-    Sparks.describe(spark, JOB, "image phash");
+    Sparks.describe(spark, Stages.DEDUP, "image phash");
     UserDefinedFunction phash = udf(new PhashUdf(), PhashUdf.TYPE);
     Dataset<Row> hashed =
         labelled
@@ -430,7 +437,7 @@ public final class DedupJob {
           CurationOutput.reject(
               hashed,
               col("_ph_error").isNotNull(),
-              STAGE_IMAGE,
+              Stages.REJECT_DEDUP_IMAGE,
               lit(RejectReason.UNDECODABLE_IMAGE),
               col("_ph_error"),
               lit(null));
@@ -488,7 +495,7 @@ public final class DedupJob {
         udf((UDF2<byte[], byte[], Double>) PerceptualHash::colourDistance, DataTypes.DoubleType);
     UserDefinedFunction thumbDistance =
         udf((UDF2<byte[], byte[], Double>) CropTolerantThumbnail::distance, DataTypes.DoubleType);
-    Sparks.describe(spark, JOB, "image phash candidate pairs");
+    Sparks.describe(spark, Stages.DEDUP, "image phash candidate pairs");
     Dataset<Row> edges =
         a.join(
                 b,
@@ -506,13 +513,19 @@ public final class DedupJob {
             .join(thumbs.withColumnRenamed("t", "tb"), col("dst").equalTo(col("tid")))
             .filter(thumbDistance.apply(col("ta"), col("tb")).leq(options.imageDistance()))
             .select("src", "dst");
-    Dataset<Row> cc = ConnectedComponents.of(spark, edges, JOB, options.maxIterations());
+    Dataset<Row> cc = ConnectedComponents.of(spark, edges, Stages.DEDUP, options.maxIterations());
     Dataset<Row> joined =
         hashed.join(cc, hashed.col("_node").equalTo(cc.col(ConnectedComponents.NODE)), "left");
     Column key =
         when(col("_node").isNotNull(), coalesce(col(ConnectedComponents.LABEL), col("_node")));
     Dataset<Row> out =
-        byKey(joined, hex(key), STAGE_IMAGE, RejectReason.NEAR_DUPLICATE_IMAGE, "image", order)
+        byKey(
+                joined,
+                hex(key),
+                Stages.REJECT_DEDUP_IMAGE,
+                RejectReason.NEAR_DUPLICATE_IMAGE,
+                "image",
+                order)
             .drop(
                 ConnectedComponents.NODE, ConnectedComponents.LABEL, "_node", "_colour", "_thumb");
     d.put("colour_prefilter", COLOUR_PREFILTER);
@@ -524,7 +537,7 @@ public final class DedupJob {
 
   private Dataset<Row> nearCaptions(
       Dataset<Row> labelled, ResolvedLayout layout, List<Column> order, Map<String, Object> d) {
-    Sparks.describe(spark, JOB, "caption minhash");
+    Sparks.describe(spark, Stages.DEDUP, "caption minhash");
     UserDefinedFunction norm = udf(new NormalizeCaption(), DataTypes.StringType);
     Dataset<Row> withNorm =
         labelled.withColumn("_cap", when(CurationOutput.kept(), norm.apply(layout.caption())));
@@ -542,7 +555,7 @@ public final class DedupJob {
     Dataset<Row> a = banded.select(col("c").as("src"), col("band").as("ba"), col("v").as("va"));
     Dataset<Row> b = banded.select(col("c").as("dst"), col("band").as("bb"), col("v").as("vb"));
     UserDefinedFunction jac = udf(new Jaccard(options.shingleSize()), DataTypes.DoubleType);
-    Sparks.describe(spark, JOB, "caption candidate pairs");
+    Sparks.describe(spark, Stages.DEDUP, "caption candidate pairs");
     Dataset<Row> edges =
         a.join(
                 b,
@@ -553,7 +566,7 @@ public final class DedupJob {
             .select("src", "dst")
             .distinct()
             .filter(jac.apply(col("src"), col("dst")).geq(options.captionJaccard()));
-    Dataset<Row> cc = ConnectedComponents.of(spark, edges, JOB, options.maxIterations());
+    Dataset<Row> cc = ConnectedComponents.of(spark, edges, Stages.DEDUP, options.maxIterations());
     Dataset<Row> joined =
         withNorm.join(cc, withNorm.col("_cap").equalTo(cc.col(ConnectedComponents.NODE)), "left");
     Column key =
@@ -567,7 +580,13 @@ public final class DedupJob {
             + " rows, "
             + options.shingleSize()
             + "-char shingles");
-    return byKey(joined, key, STAGE_CAPTION, RejectReason.NEAR_DUPLICATE_CAPTION, "caption", order)
+    return byKey(
+            joined,
+            key,
+            Stages.REJECT_DEDUP_CAPTION,
+            RejectReason.NEAR_DUPLICATE_CAPTION,
+            "caption",
+            order)
         .drop(ConnectedComponents.NODE, ConnectedComponents.LABEL, "_cap");
   }
 

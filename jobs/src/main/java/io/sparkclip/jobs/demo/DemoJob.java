@@ -7,6 +7,7 @@ import io.sparkclip.jobs.generate.SyntheticPairs;
 import io.sparkclip.jobs.report.ReportJob;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.io.File;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -101,7 +102,7 @@ public final class DemoJob {
     console.printf("[2/4] curating with %s -> %s%n", model, curated);
     Map<String, String> o = new LinkedHashMap<>();
     o.put("input", raw);
-    o.put("queries", new Path(raw, GenerateJob.QUERIES_FILE).toString());
+    o.put("queries", new Path(raw, StageFiles.QUERIES_FILE).toString());
     o.put("out", curated);
     o.put("model", model);
     o.put("overwrite", String.valueOf(options.overwrite()));
@@ -116,7 +117,7 @@ public final class DemoJob {
     EvaluateJob.Evaluation e =
         new EvaluateJob(
                 spark,
-                new Path(raw, GenerateJob.GROUND_TRUTH_DIR).toString(),
+                new Path(raw, StageFiles.GROUND_TRUTH_DIR).toString(),
                 curated,
                 options.cap())
             .run();
@@ -133,7 +134,7 @@ public final class DemoJob {
         raw,
         curated,
         curated,
-        EvaluateJob.FILE,
+        StageFiles.EVALUATION_FILE,
         report);
     return new Result(raw, curated, report, funnel, e, threshold, seconds);
   }

@@ -6,11 +6,13 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.CurationInput;
-import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.ColumnMapping;
+import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import io.sparkclip.udfs.RowStatus;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
@@ -60,21 +62,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmbedJob {
   private static final Logger LOG = LoggerFactory.getLogger(EmbedJob.class);
-  public static final String JOB = "embed";
-  public static final String STAGING_DIR = "_staging";
-  public static final String COMMITTED_DIR = "_committed";
 
   /** Suffix of a commit marker being written (hidden name: {@code .<shard>.tmp}). */
   static final String MARKER_TMP_SUFFIX = ".tmp";
 
   static final String SHARD_SEPARATOR = "__";
-  public static final String MANIFEST_FILE = "_embed.json";
-
-  public static final String IMAGE_EMBEDDING = "image_embedding";
-  public static final String TEXT_EMBEDDING = "text_embedding";
-  public static final String EMBED_STATUS = "embed_status";
-  public static final String EMBED_ERROR = "embed_error";
-  public static final String MODEL_ID = "model_id";
 
   /** What to embed and how. {@code precision} is fp32 (float arrays) or fp16 (packed binary). */
   public record Options(
@@ -295,8 +287,8 @@ public final class EmbedJob {
 
     FileSystem outFs = Paths.fs(spark, options.out());
     Path out = new Path(options.out());
-    Path data = new Path(out, CurationOutput.DATA_DIR);
-    Path staging = new Path(out, STAGING_DIR);
+    Path data = new Path(out, StageFiles.DATA_DIR);
+    Path staging = new Path(out, StageFiles.EMBED_STAGING_DIR);
     try {
       if (options.overwrite() && outFs.exists(out)) {
         outFs.delete(out, true);
@@ -312,7 +304,7 @@ public final class EmbedJob {
       throw new UncheckedIOException(e);
     }
 
-    Path committedDir = new Path(out, COMMITTED_DIR);
+    Path committedDir = new Path(out, StageFiles.EMBED_COMMITTED_DIR);
     List<String> pending = new ArrayList<>();
     int skipped = 0;
     double saved = 0;
@@ -437,7 +429,12 @@ public final class EmbedJob {
         .sparkContext()
         .setLocalProperty("spark.job.description", "sparkclip embed: count shard " + name);
     for (Row r :
-        spark.read().parquet(tmp.toString()).groupBy(EMBED_STATUS).count().collectAsList()) {
+        spark
+            .read()
+            .parquet(tmp.toString())
+            .groupBy(Columns.EMBED_STATUS)
+            .count()
+            .collectAsList()) {
       counts.put(r.getString(0), r.getLong(1));
     }
     for (FileStatus f : fs.listStatus(tmp)) {
@@ -479,7 +476,7 @@ public final class EmbedJob {
         new ClipTextEmbedder()
             .setModelDir(options.model())
             .setInputCol(caption)
-            .setOutputCol(TEXT_EMBEDDING)
+            .setOutputCol(Columns.TEXT_EMBEDDING)
             .setStatusCol("_text_status")
             .setErrorCol("_text_error")
             .setBatchSize(options.batchSize())
@@ -491,7 +488,7 @@ public final class EmbedJob {
     if (options.textOnly() || in.layout().imageCol().isEmpty()) {
       df =
           df.withColumn(
-              IMAGE_EMBEDDING,
+              Columns.IMAGE_EMBEDDING,
               lit(null)
                   .cast(
                       options.precision().equals("fp16")
@@ -504,7 +501,7 @@ public final class EmbedJob {
           new ClipImageEmbedder()
               .setModelDir(options.model())
               .setInputCol(in.layout().imageCol().get())
-              .setOutputCol(IMAGE_EMBEDDING)
+              .setOutputCol(Columns.IMAGE_EMBEDDING)
               .setStatusCol("_image_status")
               .setErrorCol("_image_error")
               .setBatchSize(options.batchSize())
@@ -522,9 +519,9 @@ public final class EmbedJob {
           when(col("_image_status").notEqual(lit(ok)), col("_image_error"))
               .otherwise(col("_text_error"));
     }
-    return df.withColumn(EMBED_STATUS, status)
-        .withColumn(EMBED_ERROR, error)
-        .withColumn(MODEL_ID, lit(modelId))
+    return df.withColumn(Columns.EMBED_STATUS, status)
+        .withColumn(Columns.EMBED_ERROR, error)
+        .withColumn(Columns.MODEL_ID, lit(modelId))
         .drop("_text_status", "_text_error", "_image_status", "_image_error");
   }
 
@@ -532,11 +529,11 @@ public final class EmbedJob {
   public static String resolveInput(SparkSession spark, String input) {
     try {
       FileSystem fs = Paths.fs(spark, input);
-      Path data = new Path(input, CurationOutput.DATA_DIR);
-      if (fs.exists(new Path(input, CurationOutput.SUMMARY_FILE)) && fs.isDirectory(data)) {
+      Path data = new Path(input, StageFiles.DATA_DIR);
+      if (fs.exists(new Path(input, StageFiles.SUMMARY_FILE)) && fs.isDirectory(data)) {
         return data.toString();
       }
-      if (fs.exists(new Path(input, MANIFEST_FILE)) && fs.isDirectory(data)) {
+      if (fs.exists(new Path(input, StageFiles.EMBED_MANIFEST_FILE)) && fs.isDirectory(data)) {
         return data.toString();
       }
       return input;
@@ -656,7 +653,7 @@ public final class EmbedJob {
   }
 
   private void checkManifest(FileSystem fs, Path out, String modelId) throws IOException {
-    Path manifest = new Path(out, MANIFEST_FILE);
+    Path manifest = new Path(out, StageFiles.EMBED_MANIFEST_FILE);
     Map<String, Object> want = new LinkedHashMap<>();
     want.put("model_id", modelId);
     want.put("precision", options.precision());
@@ -693,7 +690,7 @@ public final class EmbedJob {
 
   private void writeSummary(Result r, String modelId) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("job", JOB);
+    m.put("job", Stages.EMBED);
     m.put("input", options.input());
     m.put("output", options.out());
     m.put("model_id", modelId);

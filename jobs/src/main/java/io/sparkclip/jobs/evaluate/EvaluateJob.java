@@ -5,15 +5,14 @@ import static org.apache.spark.sql.functions.max;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.jobs.stage.CurationOutput;
-import io.sparkclip.jobs.embed.EmbedJob;
-import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
@@ -41,14 +40,13 @@ import org.apache.spark.sql.SparkSession;
  * </ul>
  */
 public final class EvaluateJob {
-  public static final String FILE = "_evaluation.json";
   private static final List<String> SCORE_RULES =
       List.of(
-          FilterJob.LOW_CLIP_SCORE,
-          FilterJob.BELOW_GLOBAL_TOP,
-          FilterJob.BELOW_QUERY_TOP,
-          FilterJob.CONTRASTIVE_RANK,
-          FilterJob.LOW_QUERY_SCORE);
+          RejectReason.LOW_CLIP_SCORE,
+          RejectReason.BELOW_GLOBAL_TOP,
+          RejectReason.BELOW_QUERY_TOP,
+          RejectReason.CONTRASTIVE_RANK,
+          RejectReason.LOW_QUERY_SCORE);
   private static final List<FaultKind> DUPLICATE_KINDS =
       List.of(FaultKind.EXACT_DUPLICATE, FaultKind.URL_DUPLICATE, FaultKind.NEAR_DUPLICATE);
 
@@ -155,7 +153,7 @@ public final class EvaluateJob {
           spark
               .read()
               .parquet(CurationOutput.data(score.get()))
-              .filter(col(EmbedJob.EMBED_STATUS).equalTo("ok"))
+              .filter(col(Columns.EMBED_STATUS).equalTo("ok"))
               .select(Columns.UID);
       Dataset<Row> flagged =
           spark
@@ -299,7 +297,7 @@ public final class EvaluateJob {
     try {
       Paths.writeText(
           spark,
-          new Path(curated, FILE).toString(),
+          new Path(curated, StageFiles.EVALUATION_FILE).toString(),
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m)
               + "\n");
     } catch (com.fasterxml.jackson.core.JsonProcessingException ex) {

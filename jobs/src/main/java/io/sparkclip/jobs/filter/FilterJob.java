@@ -7,14 +7,15 @@ import static org.apache.spark.sql.functions.format_number;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.percentile_approx;
 
-import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.embed.EmbedJob;
-import io.sparkclip.jobs.score.ScoreJob;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Stages;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,15 +41,6 @@ import org.apache.spark.storage.StorageLevel;
  * </ol>
  */
 public final class FilterJob {
-  public static final String JOB = "filter";
-  public static final String STAGE = "filter";
-
-  public static final String EMBED_FAILED = "embed_failed";
-  public static final String LOW_CLIP_SCORE = "low_clip_score";
-  public static final String BELOW_GLOBAL_TOP = "below_global_top_percent";
-  public static final String BELOW_QUERY_TOP = "below_query_top_percent";
-  public static final String CONTRASTIVE_RANK = "contrastive_rank";
-  public static final String LOW_QUERY_SCORE = "low_query_score";
 
   /** Null rule = off. */
   public record Options(
@@ -135,7 +127,7 @@ public final class FilterJob {
     options.validate();
     String data = EmbedJob.resolveInput(spark, options.input());
     Dataset<Row> in = Paths.readParquet(spark, data);
-    for (String c : List.of(Columns.UID, EmbedJob.EMBED_STATUS, ScoreJob.CLIP_SCORE)) {
+    for (String c : List.of(Columns.UID, Columns.EMBED_STATUS, Columns.CLIP_SCORE)) {
       if (!CurationOutput.has(in, c)) {
         throw new SparkclipException(
             "Input '" + data + "' has no column '" + c + "'.",
@@ -155,22 +147,20 @@ public final class FilterJob {
     Dataset<Row> l =
         CurationOutput.reject(
             CurationOutput.unlabelled(in),
-            col(EmbedJob.EMBED_STATUS).notEqual(lit("ok")),
-            STAGE,
-            lit(EMBED_FAILED),
+            col(Columns.EMBED_STATUS).notEqual(lit("ok")),
+            Stages.REJECT_FILTER,
+            lit(RejectReason.EMBED_FAILED),
             concat(
-                col(EmbedJob.EMBED_STATUS),
-                lit(": "),
-                coalesce(col(EmbedJob.EMBED_ERROR), lit(""))),
+                col(Columns.EMBED_STATUS), lit(": "), coalesce(col(Columns.EMBED_ERROR), lit(""))),
             lit(null));
-    Column score = col(ScoreJob.CLIP_SCORE);
+    Column score = col(Columns.CLIP_SCORE);
     if (options.minClipScore() != null) {
       double t = options.minClipScore();
-      l = rejectBelow(l, score, t, LOW_CLIP_SCORE, "clip_score");
+      l = rejectBelow(l, score, t, RejectReason.LOW_CLIP_SCORE, "clip_score");
     }
     l = l.persist(StorageLevel.MEMORY_AND_DISK());
     if (options.topPercent() != null) {
-      Sparks.describe(spark, JOB, "global clip_score percentile");
+      Sparks.describe(spark, Stages.FILTER, "global clip_score percentile");
       Row r =
           l.filter(CurationOutput.kept())
               .agg(percentile_approx(score, lit(1 - options.topPercent() / 100.0), lit(10000)))
@@ -179,7 +169,7 @@ public final class FilterJob {
         double t = r.getDouble(0);
         details.put("global_threshold", t);
         l =
-            rejectBelow(l, score, t, BELOW_GLOBAL_TOP, "clip_score")
+            rejectBelow(l, score, t, RejectReason.BELOW_GLOBAL_TOP, "clip_score")
                 .persist(StorageLevel.MEMORY_AND_DISK());
       }
     }
@@ -198,8 +188,8 @@ public final class FilterJob {
           CurationOutput.reject(
                   l,
                   score.lt(col("_qt")),
-                  STAGE,
-                  lit(BELOW_QUERY_TOP),
+                  Stages.REJECT_FILTER,
+                  lit(RejectReason.BELOW_QUERY_TOP),
                   concat(
                       lit("clip_score="),
                       format_number(score, 4),
@@ -212,16 +202,16 @@ public final class FilterJob {
       l =
           CurationOutput.reject(
               l,
-              col(ScoreJob.IMAGE_RANK).gt(lit(options.maxRank())),
-              STAGE,
-              lit(CONTRASTIVE_RANK),
+              col(Columns.IMAGE_RANK).gt(lit(options.maxRank())),
+              Stages.REJECT_FILTER,
+              lit(RejectReason.CONTRASTIVE_RANK),
               concat(
                   lit("own caption ranks "),
-                  col(ScoreJob.IMAGE_RANK).cast("string"),
+                  col(Columns.IMAGE_RANK).cast("string"),
                   lit(" of "),
-                  col(ScoreJob.GROUP_SIZE).cast("string"),
+                  col(Columns.GROUP_SIZE).cast("string"),
                   lit(" in "),
-                  col(ScoreJob.GROUP_ID),
+                  col(Columns.GROUP_ID),
                   lit(" (max " + options.maxRank() + ")")),
               lit(null));
     }
@@ -229,15 +219,16 @@ public final class FilterJob {
       l =
           rejectBelow(
               l,
-              col(ScoreJob.QUERY_SCORE),
+              col(Columns.QUERY_SCORE),
               options.minQueryScore(),
-              LOW_QUERY_SCORE,
+              RejectReason.LOW_QUERY_SCORE,
               "query_score");
     }
-    Sparks.describe(spark, JOB, "count input");
+    Sparks.describe(spark, Stages.FILTER, "count input");
     long rowsIn = in.count();
     CurationSummary s =
-        CurationOutput.write(spark, JOB, options.input(), options.out(), rowsIn, l, details, start);
+        CurationOutput.write(
+            spark, Stages.FILTER, options.input(), options.out(), rowsIn, l, details, start);
     l.unpersist();
     return s;
   }
@@ -247,7 +238,7 @@ public final class FilterJob {
     return CurationOutput.reject(
         l,
         value.lt(lit(t)),
-        STAGE,
+        Stages.REJECT_FILTER,
         lit(reason),
         concat(lit(name + "="), format_number(value, 4), lit(" < " + t)),
         lit(null));

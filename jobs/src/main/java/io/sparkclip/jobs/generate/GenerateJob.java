@@ -8,6 +8,7 @@ import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.Schemas;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -47,12 +48,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class GenerateJob {
   private static final Logger LOG = LoggerFactory.getLogger(GenerateJob.class);
-
-  public static final String GROUND_TRUTH_DIR = "_ground_truth";
-  public static final String QUERIES_FILE = "queries.txt";
-  public static final String SUMMARY_FILE = "_sparkclip_generate.json";
-  public static final String IMAGES_DIR = "images";
-  public static final String CAPTIONS_FILE = "captions.tsv";
 
   public enum Format {
     PARQUET,
@@ -266,7 +261,7 @@ public final class GenerateJob {
     }
 
     Sparks.describe(spark, "generate", "write ground truth");
-    String gt = new Path(out, GROUND_TRUTH_DIR).toString();
+    String gt = new Path(out, StageFiles.GROUND_TRUTH_DIR).toString();
     int gtPartitions = (int) Math.max(1, Math.min(shards, 1 + shards / 10));
     spark
         .range(0, shards, 1, gtPartitions)
@@ -275,7 +270,7 @@ public final class GenerateJob {
         .write()
         .parquet(gt);
 
-    writeQueries(config, new Path(out, QUERIES_FILE).toString());
+    writeQueries(config, new Path(out, StageFiles.QUERIES_FILE).toString());
 
     Sparks.describe(spark, "generate", "count faults");
     Map<String, Long> faults = new TreeMap<>();
@@ -360,7 +355,8 @@ public final class GenerateJob {
     try {
       String json =
           new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(summary);
-      Paths.writeText(spark, new Path(r.out(), SUMMARY_FILE).toString(), json + "\n");
+      Paths.writeText(
+          spark, new Path(r.out(), StageFiles.GENERATE_SUMMARY_FILE).toString(), json + "\n");
     } catch (IOException e) {
       throw new SparkclipException(
           "Cannot write the generate summary.", e.getMessage(), "Check access rights.", e);
@@ -373,7 +369,7 @@ public final class GenerateJob {
     SerializableConfiguration conf = new SerializableConfiguration(Paths.hadoopConf(spark));
     shardIds.foreachPartition(new ShardFiles(config, out, parts.toString(), conf));
     FileSystem fs = Paths.fs(spark, out);
-    try (OutputStream o = fs.create(new Path(out, CAPTIONS_FILE), true)) {
+    try (OutputStream o = fs.create(new Path(out, StageFiles.CAPTIONS_FILE), true)) {
       o.write("key\tfile\tcaption\tquery\tuid\n".getBytes(StandardCharsets.UTF_8));
       List<Path> files = new ArrayList<>();
       for (FileStatus f : fs.listStatus(parts)) {
@@ -388,7 +384,7 @@ public final class GenerateJob {
       fs.delete(parts, true);
     } catch (IOException e) {
       throw new SparkclipException(
-          "Cannot assemble '" + CAPTIONS_FILE + "'.",
+          "Cannot assemble '" + StageFiles.CAPTIONS_FILE + "'.",
           e.getMessage(),
           "Check access rights and free space.",
           e);
@@ -522,7 +518,10 @@ public final class GenerateJob {
               continue; // failed download: no file, as a downloader would leave it
             }
             String file =
-                IMAGES_DIR + "/" + p.key() + (ShapeRenderer.isPng(p.image()) ? ".png" : ".jpg");
+                StageFiles.IMAGES_DIR
+                    + "/"
+                    + p.key()
+                    + (ShapeRenderer.isPng(p.image()) ? ".png" : ".jpg");
             try (OutputStream img = fs.create(new Path(out, file), true)) {
               img.write(p.image());
             }

@@ -1,19 +1,19 @@
 package io.sparkclip.jobs.inspect;
 
-import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.jobs.stage.Paths;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 
-import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.Pairs;
 import io.sparkclip.schemas.ResolvedLayout;
+import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +63,7 @@ public final class InspectJob {
         downloadStatus.forEach((k, v) -> sb.append(String.format("  %-26s %,d%n", k, v)));
       }
       if (!groundTruth.isEmpty()) {
-        sb.append("Ground truth (").append(GenerateJob.GROUND_TRUTH_DIR).append("):\n");
+        sb.append("Ground truth (").append(StageFiles.GROUND_TRUTH_DIR).append("):\n");
         groundTruth.forEach((k, v) -> sb.append(String.format("  %-26s %,d%n", k, v)));
       }
       sb.append("Sample rows:\n");
@@ -143,7 +143,7 @@ public final class InspectJob {
   }
 
   private Map<String, Long> groundTruth() {
-    Path gt = new Path(options.path(), GenerateJob.GROUND_TRUTH_DIR);
+    Path gt = new Path(options.path(), StageFiles.GROUND_TRUTH_DIR);
     try {
       if (!Paths.fs(spark, options.path()).exists(gt)) {
         return Map.of();

@@ -10,16 +10,18 @@ import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
-import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.PairStatus;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,9 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class MatchQueriesJob {
   private static final Logger LOG = LoggerFactory.getLogger(MatchQueriesJob.class);
-  public static final String JOB = "match-queries";
-  public static final String STAGE = "match_queries";
-  public static final String QUERY_COUNTS_DIR = "query_counts";
 
   public record Options(
       String input, String queries, String out, ColumnMapping mapping, boolean overwrite) {
@@ -123,7 +122,7 @@ public final class MatchQueriesJob {
                     .otherwise(array().cast("array<string>")))
             .persist(StorageLevel.MEMORY_AND_DISK());
 
-    Sparks.describe(spark, JOB, "match captions and count matches per query");
+    Sparks.describe(spark, Stages.MATCH_QUERIES, "match captions and count matches per query");
     long rowsIn = matched.count();
     Dataset<Row> counts =
         matched
@@ -131,13 +130,13 @@ public final class MatchQueriesJob {
             .groupBy(Columns.QUERY)
             .count()
             .withColumnRenamed("count", Columns.ROWS);
-    counts.write().parquet(new Path(options.out(), QUERY_COUNTS_DIR).toString());
+    counts.write().parquet(new Path(options.out(), StageFiles.QUERY_COUNTS_DIR).toString());
     Dataset<Row> countsWritten =
-        spark.read().parquet(new Path(options.out(), QUERY_COUNTS_DIR).toString());
+        spark.read().parquet(new Path(options.out(), StageFiles.QUERY_COUNTS_DIR).toString());
 
     // Rows with the same uid have the same url and caption, hence the same matches: choosing per
     // distinct uid and joining back on uid never duplicates a row.
-    Sparks.describe(spark, JOB, "choose the rarest matched query per pair");
+    Sparks.describe(spark, Stages.MATCH_QUERIES, "choose the rarest matched query per pair");
     Dataset<Row> chosen =
         matched
             .select(col(Columns.UID), explode(col(Columns.MATCHED_QUERIES)).as(Columns.QUERY))
@@ -158,12 +157,12 @@ public final class MatchQueriesJob {
             CurationOutput.reject(
                 CurationOutput.unlabelled(withQuery),
                 ok.unary_$bang(),
-                STAGE,
+                Stages.REJECT_MATCH_QUERIES,
                 col(Columns.PAIR_STATUS),
                 col(Columns.PAIR_STATUS_DETAIL),
                 lit(null)),
             size(col(Columns.MATCHED_QUERIES)).equalTo(0),
-            STAGE,
+            Stages.REJECT_MATCH_QUERIES,
             lit(RejectReason.NO_QUERY_MATCH),
             lit("no query of " + options.queries() + " occurs in the caption"),
             lit(null));
@@ -174,7 +173,14 @@ public final class MatchQueriesJob {
     details.put("choice_rule", "rarest matched query by global match count, ties lexicographic");
     CurationSummary s =
         CurationOutput.write(
-            spark, JOB, options.input(), options.out(), rowsIn, labelled, details, start);
+            spark,
+            Stages.MATCH_QUERIES,
+            options.input(),
+            options.out(),
+            rowsIn,
+            labelled,
+            details,
+            start);
     matched.unpersist();
     bc.destroy();
     return s;

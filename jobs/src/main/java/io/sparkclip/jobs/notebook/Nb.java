@@ -6,9 +6,9 @@ import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkclip.jobs.curate.CurateJob;
-import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.report.ReportJob;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.udfs.embed.EmbedResult;
 import io.sparkclip.udfs.embed.EmbedSettings;
 import io.sparkclip.udfs.embed.Embedders;
@@ -58,7 +58,7 @@ public final class Nb {
 
   private static JsonNode funnelJson(String curated) {
     try {
-      return new ObjectMapper().readTree(new File(curated, CurateJob.FUNNEL_FILE));
+      return new ObjectMapper().readTree(new File(curated, StageFiles.FUNNEL_FILE));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -172,10 +172,10 @@ public final class Nb {
         new StructType().add("_uid", DataTypes.StringType).add("similarity", DataTypes.DoubleType);
     Dataset<Row> hits = spark.createDataFrame(top, s);
     return embedded
-        .drop(io.sparkclip.jobs.score.ScoreJob.CLIP_SCORE)
+        .drop(io.sparkclip.schemas.Columns.CLIP_SCORE)
         .join(hits, col("uid").equalTo(col("_uid")))
         .drop("_uid")
-        .withColumn(io.sparkclip.jobs.score.ScoreJob.CLIP_SCORE, col("similarity"));
+        .withColumn(io.sparkclip.schemas.Columns.CLIP_SCORE, col("similarity"));
   }
 
   /** One row's embedding, read as scalar rows (no array deserialisation). */

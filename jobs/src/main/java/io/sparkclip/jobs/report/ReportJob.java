@@ -9,17 +9,15 @@ import static org.apache.spark.sql.functions.min;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.jobs.balance.BalanceJob;
-import io.sparkclip.jobs.curate.CurateJob;
-import io.sparkclip.jobs.stage.CurationOutput;
-import io.sparkclip.jobs.score.ScoreJob;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -75,10 +73,10 @@ public final class ReportJob {
 
   public String run() {
     FileSystem fs = Paths.fs(spark, curated);
-    JsonNode funnel = readJson(fs, new Path(curated, CurateJob.FUNNEL_FILE));
+    JsonNode funnel = readJson(fs, new Path(curated, StageFiles.FUNNEL_FILE));
     if (funnel == null) {
       throw new SparkclipException(
-          "'" + curated + "' has no " + CurateJob.FUNNEL_FILE + ".",
+          "'" + curated + "' has no " + StageFiles.FUNNEL_FILE + ".",
           "report draws the output of sparkclip curate.",
           "Run sparkclip curate first and pass its output root.");
     }
@@ -142,7 +140,7 @@ public final class ReportJob {
   private void querySection(StringBuilder h, FileSystem fs) {
     h.append("<section id=\"queries\"><h2>Pairs per query, before and after balancing</h2>");
     Optional<String> balance = stage(fs, "balance");
-    Path counts = balance.map(b -> new Path(b, BalanceJob.QUERY_COUNTS_DIR)).orElse(null);
+    Path counts = balance.map(b -> new Path(b, StageFiles.QUERY_COUNTS_DIR)).orElse(null);
     if (counts == null || !exists(fs, counts)) {
       h.append("<p class=\"na\">balance did not run.</p></section>");
       return;
@@ -190,8 +188,8 @@ public final class ReportJob {
       return;
     }
     Dataset<Row> df = spark.read().parquet(CurationOutput.data(score.get()));
-    h.append(histogramHtml(df, ScoreJob.CLIP_SCORE, threshold, "chart-clip-score"));
-    h.append(histogramHtml(df, ScoreJob.QUERY_SCORE, null, "chart-query-score"));
+    h.append(histogramHtml(df, Columns.CLIP_SCORE, threshold, "chart-clip-score"));
+    h.append(histogramHtml(df, Columns.QUERY_SCORE, null, "chart-query-score"));
     h.append("</section>");
   }
 
@@ -228,7 +226,7 @@ public final class ReportJob {
     List<String> cols = new ArrayList<>(List.of(layout.captionCol()));
     layout.imageCol().ifPresent(cols::add);
     for (String c :
-        List.of(ScoreJob.CLIP_SCORE, ScoreJob.QUERY_SCORE, Columns.REASON, Columns.DETAIL)) {
+        List.of(Columns.CLIP_SCORE, Columns.QUERY_SCORE, Columns.REASON, Columns.DETAIL)) {
       if (CurationOutput.has(df, c)) {
         cols.add(c);
       }
@@ -258,13 +256,13 @@ public final class ReportJob {
         g.append("<div class=\"thumb missing\">no image</div>");
       }
       g.append("<figcaption>").append(esc(String.valueOf(r.<Object>getAs(layout.captionCol()))));
-      if (CurationOutput.has(df, ScoreJob.CLIP_SCORE) && r.getAs(ScoreJob.CLIP_SCORE) != null) {
-        g.append(String.format(Locale.ROOT, "<br>clip %.3f", r.<Double>getAs(ScoreJob.CLIP_SCORE)));
+      if (CurationOutput.has(df, Columns.CLIP_SCORE) && r.getAs(Columns.CLIP_SCORE) != null) {
+        g.append(String.format(Locale.ROOT, "<br>clip %.3f", r.<Double>getAs(Columns.CLIP_SCORE)));
       }
-      if (CurationOutput.has(df, ScoreJob.QUERY_SCORE) && r.getAs(ScoreJob.QUERY_SCORE) != null) {
+      if (CurationOutput.has(df, Columns.QUERY_SCORE) && r.getAs(Columns.QUERY_SCORE) != null) {
         g.append(
             String.format(
-                Locale.ROOT, " &middot; query %.3f", r.<Double>getAs(ScoreJob.QUERY_SCORE)));
+                Locale.ROOT, " &middot; query %.3f", r.<Double>getAs(Columns.QUERY_SCORE)));
       }
       if (cols.contains(Columns.REASON)) {
         g.append("<br><b>").append(esc(r.getAs(Columns.REASON))).append("</b> ");
@@ -386,7 +384,7 @@ public final class ReportJob {
     }
     Optional<String> filter = stage(fs, "filter");
     if (filter.isPresent()) {
-      JsonNode s = readJson(fs, new Path(filter.get(), CurationOutput.SUMMARY_FILE));
+      JsonNode s = readJson(fs, new Path(filter.get(), StageFiles.SUMMARY_FILE));
       if (s != null && s.path("details").path("global_threshold").isNumber()) {
         return s.path("details").path("global_threshold").asDouble();
       }

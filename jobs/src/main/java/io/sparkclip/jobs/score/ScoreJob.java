@@ -14,13 +14,14 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 
-import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Stages;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
 import io.sparkclip.udfs.spark.ClipFunctions;
@@ -65,15 +66,6 @@ import scala.collection.Seq;
  */
 public final class ScoreJob {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreJob.class);
-  public static final String JOB = "score";
-
-  public static final String CLIP_SCORE = "clip_score";
-  public static final String QUERY_SCORE = "query_score";
-  public static final String IMAGE_RANK = "image_rank";
-  public static final String TEXT_RANK = "text_rank";
-  public static final String GROUP_ID = "group_id";
-  public static final String GROUP_SIZE = "group_size";
-  public static final String GROUP_LOSS = "group_loss";
 
   /** Prompt templates from the CLIP paper's ImageNet ensemble (a few of the 80). */
   public static final List<String> DEFAULT_TEMPLATES =
@@ -140,7 +132,7 @@ public final class ScoreJob {
     double scale = logitScale(model);
     String inputData = EmbedJob.resolveInput(spark, options.input());
     Dataset<Row> in = Paths.readParquet(spark, inputData);
-    for (String c : List.of(Columns.UID, EmbedJob.IMAGE_EMBEDDING, EmbedJob.TEXT_EMBEDDING)) {
+    for (String c : List.of(Columns.UID, Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING)) {
       if (!CurationOutput.has(in, c)) {
         throw new SparkclipException(
             "Input '" + inputData + "' has no column '" + c + "'.",
@@ -153,15 +145,15 @@ public final class ScoreJob {
 
     // The shard of each row, taken at the scan (input_file_name is empty after a shuffle).
     Dataset<Row> df = in.withColumn("_shard", input_file_name());
-    boolean fp16 = in.schema().apply(EmbedJob.IMAGE_EMBEDDING).dataType() == DataTypes.BinaryType;
-    Column img = col(EmbedJob.IMAGE_EMBEDDING);
-    Column txt = col(EmbedJob.TEXT_EMBEDDING);
+    boolean fp16 = in.schema().apply(Columns.IMAGE_EMBEDDING).dataType() == DataTypes.BinaryType;
+    Column img = col(Columns.IMAGE_EMBEDDING);
+    Column txt = col(Columns.TEXT_EMBEDDING);
     if (fp16) {
       img = call_udf("clip_fp16_unpack", img);
       txt = call_udf("clip_fp16_unpack", txt);
     }
     df = df.withColumn("_img", img).withColumn("_txt", txt);
-    df = df.withColumn(CLIP_SCORE, call_udf("clip_cosine", col("_img"), col("_txt")));
+    df = df.withColumn(Columns.CLIP_SCORE, call_udf("clip_cosine", col("_img"), col("_txt")));
 
     // query_score: one zero-shot classifier per distinct query.
     boolean hasQuery = CurationOutput.has(df, Columns.QUERY);
@@ -169,18 +161,18 @@ public final class ScoreJob {
       Dataset<Row> classifiers = queryClassifiers(df.select(Columns.QUERY).distinct());
       df =
           df.join(classifiers, df.col(Columns.QUERY).equalTo(classifiers.col("_q")), "left")
-              .withColumn(QUERY_SCORE, call_udf("clip_cosine", col("_img"), col("_qemb")))
+              .withColumn(Columns.QUERY_SCORE, call_udf("clip_cosine", col("_img"), col("_qemb")))
               .drop("_q", "_qemb");
     } else {
       LOG.warn("no '{}' column: query_score is null (run match-queries first)", Columns.QUERY);
-      df = df.withColumn(QUERY_SCORE, lit(null).cast(DataTypes.DoubleType));
+      df = df.withColumn(Columns.QUERY_SCORE, lit(null).cast(DataTypes.DoubleType));
     }
 
     df =
         contrastive(df, scale)
             .drop("_img", "_txt", "_shard")
             .persist(StorageLevel.MEMORY_AND_DISK());
-    Sparks.describe(spark, JOB, "clip_score, query_score and in-batch ranks");
+    Sparks.describe(spark, Stages.SCORE, "clip_score, query_score and in-batch ranks");
     long rowsIn = df.count();
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("model", options.model());
@@ -190,7 +182,7 @@ public final class ScoreJob {
     CurationSummary s =
         CurationOutput.write(
             spark,
-            JOB,
+            Stages.SCORE,
             options.input(),
             options.out(),
             rowsIn,
@@ -238,7 +230,7 @@ public final class ScoreJob {
             .setDevice(options.device)
             .transform(prompts)
             .filter(col("_pemb").isNotNull());
-    Sparks.describe(spark, JOB, "embed query prompts");
+    Sparks.describe(spark, Stages.SCORE, "embed query prompts");
     return embedded
         .groupBy(col(Columns.QUERY).as("_q"))
         .agg(collect_list(col("_pemb")).as("_pembs"))
@@ -255,10 +247,10 @@ public final class ScoreJob {
   private static final StructType CONTRAST_ROW =
       new StructType()
           .add("uid", DataTypes.StringType, false)
-          .add(IMAGE_RANK, DataTypes.IntegerType, false)
-          .add(TEXT_RANK, DataTypes.IntegerType, false)
-          .add(GROUP_LOSS, DataTypes.DoubleType, false)
-          .add(GROUP_SIZE, DataTypes.IntegerType, false);
+          .add(Columns.IMAGE_RANK, DataTypes.IntegerType, false)
+          .add(Columns.TEXT_RANK, DataTypes.IntegerType, false)
+          .add(Columns.GROUP_LOSS, DataTypes.DoubleType, false)
+          .add(Columns.GROUP_SIZE, DataTypes.IntegerType, false);
 
   /** Executor-side: one group's members (uid, image, text) to their ranks and the group loss. */
   static final class ContrastUdf implements UDF2<Seq<Row>, Double, List<Row>> {
@@ -307,19 +299,19 @@ public final class ScoreJob {
             .groupBy("_shard", "_g")
             .agg(collect_list(struct(col(Columns.UID), col("_img"), col("_txt"))).as("_m"))
             .withColumn(
-                GROUP_ID,
+                Columns.GROUP_ID,
                 concat(
                     expr("regexp_extract(_shard, '([^/]*)$', 1)"),
                     lit("#"),
                     col("_g").cast("string")))
-            .select(col(GROUP_ID), explode(contrast.apply(col("_m"), lit(scale))).as("_r"))
+            .select(col(Columns.GROUP_ID), explode(contrast.apply(col("_m"), lit(scale))).as("_r"))
             .select(
                 col("_r.uid").as("_ruid"),
-                col(GROUP_ID),
-                col("_r." + GROUP_SIZE).as(GROUP_SIZE),
-                col("_r." + IMAGE_RANK).as(IMAGE_RANK),
-                col("_r." + TEXT_RANK).as(TEXT_RANK),
-                col("_r." + GROUP_LOSS).as(GROUP_LOSS));
+                col(Columns.GROUP_ID),
+                col("_r." + Columns.GROUP_SIZE).as(Columns.GROUP_SIZE),
+                col("_r." + Columns.IMAGE_RANK).as(Columns.IMAGE_RANK),
+                col("_r." + Columns.TEXT_RANK).as(Columns.TEXT_RANK),
+                col("_r." + Columns.GROUP_LOSS).as(Columns.GROUP_LOSS));
     return df.join(groups, df.col(Columns.UID).equalTo(groups.col("_ruid")), "left").drop("_ruid");
   }
 }

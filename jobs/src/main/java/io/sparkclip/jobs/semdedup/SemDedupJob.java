@@ -14,14 +14,14 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.KeepPolicy;
-import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
@@ -29,6 +29,7 @@ import io.sparkclip.schemas.Pairs;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Stages;
 import io.sparkclip.udfs.spark.ClipFunctions;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,9 +77,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SemDedupJob {
   private static final Logger LOG = LoggerFactory.getLogger(SemDedupJob.class);
-  public static final String JOB = "semdedup";
-  public static final String STAGE = "semdedup";
-  public static final String STAGE_INPUT = "semdedup_input";
 
   /** Rows per k-means cluster that {@code clusters = 0} (auto) aims for. */
   public static final int AUTO_ROWS_PER_CLUSTER = 1000;
@@ -107,7 +105,7 @@ public final class SemDedupJob {
           out,
           ColumnMapping.DETECT,
           false,
-          EmbedJob.IMAGE_EMBEDDING,
+          Columns.IMAGE_EMBEDDING,
           0,
           0.01,
           20,
@@ -284,7 +282,7 @@ public final class SemDedupJob {
     details.put("keep", options.keep().label());
     details.put("mode", options.markOnly() ? "mark" : "remove");
 
-    Dataset<Row> labelled = in.labelUnusable(STAGE_INPUT);
+    Dataset<Row> labelled = in.labelUnusable(Stages.REJECT_SEMDEDUP_INPUT);
     for (String c : List.of(Columns.SEMANTIC_CLUSTER, Columns.SEMANTIC_GROUP)) {
       if (CurationOutput.has(labelled, c)) {
         labelled = labelled.drop(c);
@@ -313,7 +311,7 @@ public final class SemDedupJob {
                 col("_node"),
                 col("_vec"),
                 org.apache.spark.ml.functions.array_to_vector(col("_vec")).as("_features"));
-    Sparks.describe(spark, JOB, "count embeddings");
+    Sparks.describe(spark, Stages.SEMDEDUP, "count embeddings");
     long embedded = points.count();
     details.put("rows_with_embedding", embedded);
 
@@ -337,17 +335,18 @@ public final class SemDedupJob {
       Dataset<Row> assigned = cluster(points, k).persist(StorageLevel.MEMORY_AND_DISK());
       clusterStats(assigned, details);
       Dataset<Row> edges = edges(assigned);
-      Dataset<Row> cc = ConnectedComponents.of(spark, edges, JOB, options.maxIterations());
+      Dataset<Row> cc =
+          ConnectedComponents.of(spark, edges, Stages.SEMDEDUP, options.maxIterations());
       out = label(labelled, assigned, cc, order);
       assigned.unpersist();
     }
     out = out.drop("_node", "_vec", "_cluster");
 
-    Sparks.describe(spark, JOB, "count input");
+    Sparks.describe(spark, Stages.SEMDEDUP, "count input");
     long rowsIn = labelled.count();
     CurationSummary s =
         CurationOutput.write(
-            spark, JOB, options.input(), options.out(), rowsIn, out, details, start);
+            spark, Stages.SEMDEDUP, options.input(), options.out(), rowsIn, out, details, start);
     labelled.unpersist();
     return s;
   }
@@ -360,7 +359,7 @@ public final class SemDedupJob {
     Dataset<Row> df = Paths.readParquet(spark, data);
     java.util.Set<String> embeddings =
         new java.util.HashSet<>(
-            List.of(options.embeddingCol(), EmbedJob.IMAGE_EMBEDDING, EmbedJob.TEXT_EMBEDDING));
+            List.of(options.embeddingCol(), Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING));
     StructType schema =
         new StructType(
             java.util.Arrays.stream(df.schema().fields())
@@ -404,7 +403,7 @@ public final class SemDedupJob {
       // MLlib's k-means needs k ≥ 2; one cluster is every row in cluster 0.
       return points.select(col("_node"), lit(0).as("_cluster"), col("_vec"));
     }
-    Sparks.describe(spark, JOB, "k-means (k=" + k + ")");
+    Sparks.describe(spark, Stages.SEMDEDUP, "k-means (k=" + k + ")");
     Dataset<Row> train =
         options.trainFraction() < 1
             ? points.sample(false, options.trainFraction(), options.seed())
@@ -428,7 +427,7 @@ public final class SemDedupJob {
 
   /** Cluster sizes and the number of cosine products the within-cluster join does. */
   private void clusterStats(Dataset<Row> assigned, Map<String, Object> details) {
-    Sparks.describe(spark, JOB, "cluster sizes");
+    Sparks.describe(spark, Stages.SEMDEDUP, "cluster sizes");
     Row r =
         assigned
             .groupBy("_cluster")
@@ -454,7 +453,7 @@ public final class SemDedupJob {
         assigned.select(col("_node").as("src"), col("_cluster").as("ca"), col("_vec").as("va"));
     Dataset<Row> b =
         assigned.select(col("_node").as("dst"), col("_cluster").as("cb"), col("_vec").as("vb"));
-    Sparks.describe(spark, JOB, "within-cluster cosine pairs");
+    Sparks.describe(spark, Stages.SEMDEDUP, "within-cluster cosine pairs");
     return a.join(b, col("ca").equalTo(col("cb")).and(col("src").lt(col("dst"))))
         .filter(call_udf("clip_cosine", col("va"), col("vb")).geq(lit(1 - options.epsilon())))
         .select("src", "dst");
@@ -498,7 +497,7 @@ public final class SemDedupJob {
           CurationOutput.reject(
               ranked,
               dup,
-              STAGE,
+              Stages.REJECT_SEMDEDUP,
               lit(RejectReason.SEMANTIC_DUPLICATE),
               concat(
                   lit(

@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.min;
 
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.SparkclipException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;

@@ -3,7 +3,6 @@ package io.sparkclip.jobs.stage;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;

@@ -3,10 +3,9 @@ package io.sparkclip.jobs.stage;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Schemas;
+import io.sparkclip.schemas.StageFiles;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -30,10 +29,6 @@ import org.slf4j.LoggerFactory;
 public final class CurationOutput {
   private static final Logger LOG = LoggerFactory.getLogger(CurationOutput.class);
 
-  public static final String DATA_DIR = "data";
-  public static final String REJECTS_DIR = "rejects";
-  public static final String SUMMARY_FILE = "_summary.json";
-
   /** Label columns of a labelled frame; a row is rejected iff {@link #REJECT_REASON} is set. */
   public static final String REJECT_STAGE = "_reject_stage";
 
@@ -44,15 +39,15 @@ public final class CurationOutput {
   private CurationOutput() {}
 
   public static String data(String out) {
-    return new Path(out, DATA_DIR).toString();
+    return new Path(out, StageFiles.DATA_DIR).toString();
   }
 
   public static String rejects(String out) {
-    return new Path(out, REJECTS_DIR).toString();
+    return new Path(out, StageFiles.REJECTS_DIR).toString();
   }
 
   public static String summary(String out) {
-    return new Path(out, SUMMARY_FILE).toString();
+    return new Path(out, StageFiles.SUMMARY_FILE).toString();
   }
 
   /** Adds the label columns, all null: every row kept so far. */

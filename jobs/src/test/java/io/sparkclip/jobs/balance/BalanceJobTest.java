@@ -5,16 +5,17 @@ import static org.apache.spark.sql.functions.trim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkclip.jobs.LocalSpark;
-import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.curate.CurationChecks;
+import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.PairStatus;
 import io.sparkclip.schemas.Pairs;
 import io.sparkclip.schemas.RejectReason;
+import io.sparkclip.schemas.StageFiles;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -135,7 +136,7 @@ class BalanceJobTest {
     Map<String, Row> table = new HashMap<>();
     spark
         .read()
-        .parquet(out + "/" + BalanceJob.QUERY_COUNTS_DIR)
+        .parquet(out + "/" + StageFiles.QUERY_COUNTS_DIR)
         .collectAsList()
         .forEach(r -> table.put(r.getAs(Columns.QUERY), r));
     assertThat(table.keySet()).as("query_counts queries").isEqualTo(before.keySet());

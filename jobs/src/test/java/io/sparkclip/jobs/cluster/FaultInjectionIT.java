@@ -7,10 +7,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.TestModels;
-import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.Pairs;
+import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,7 +98,7 @@ class FaultInjectionIT {
   }
 
   private static int committed(String out) throws IOException {
-    Path dir = Path.of(out, EmbedJob.COMMITTED_DIR);
+    Path dir = Path.of(out, StageFiles.EMBED_COMMITTED_DIR);
     if (!Files.isDirectory(dir)) {
       return 0;
     }
@@ -144,7 +144,7 @@ class FaultInjectionIT {
     assertThat(in.exceptAll(got).count())
         .as(what + ": input rows missing from the output")
         .isZero();
-    assertThat(Files.exists(Path.of(out, EmbedJob.STAGING_DIR)))
+    assertThat(Files.exists(Path.of(out, StageFiles.EMBED_STAGING_DIR)))
         .as(what + ": staging directory removed")
         .isFalse();
   }
@@ -232,9 +232,9 @@ class FaultInjectionIT {
     assertThat(again.output()).as("the re-run says what it skipped").contains("already committed");
     assertExactlyOnce(out, "after a driver kill and a re-run");
     Dataset<Row> resumed =
-        spark.read().parquet(out + "/data").select(Columns.UID, EmbedJob.EMBED_STATUS);
+        spark.read().parquet(out + "/data").select(Columns.UID, Columns.EMBED_STATUS);
     Dataset<Row> reference =
-        spark.read().parquet(full + "/data").select(Columns.UID, EmbedJob.EMBED_STATUS);
+        spark.read().parquet(full + "/data").select(Columns.UID, Columns.EMBED_STATUS);
     assertThat(resumed.except(reference).count() + reference.except(resumed).count())
         .as("resumed output has the uninterrupted run's uids and statuses")
         .isZero();

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.TestModels;
-import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.udfs.session.SessionCache;
 import java.io.IOException;
@@ -156,10 +155,10 @@ class GpuEmbedIT {
     double worst = 1;
     for (Row r : rows) {
       Row c = ref.get(r.getString(r.fieldIndex(Columns.UID)));
-      assertThat(r.getString(r.fieldIndex(EmbedJob.EMBED_STATUS)))
+      assertThat(r.getString(r.fieldIndex(Columns.EMBED_STATUS)))
           .as("status on GPU equals status on CPU")
-          .isEqualTo(c.getString(c.fieldIndex(EmbedJob.EMBED_STATUS)));
-      for (String col : List.of(EmbedJob.IMAGE_EMBEDDING, EmbedJob.TEXT_EMBEDDING)) {
+          .isEqualTo(c.getString(c.fieldIndex(Columns.EMBED_STATUS)));
+      for (String col : List.of(Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING)) {
         if (!r.isNullAt(r.fieldIndex(col))) {
           worst =
               Math.min(worst, cosine(r.getList(r.fieldIndex(col)), c.getList(c.fieldIndex(col))));

@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.length;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkclip.jobs.SparkclipCli;
-import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.schemas.Columns;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -137,12 +136,12 @@ class MemorySafetyIT {
 
     Dataset<Row> e = spark.read().parquet(out + "/data").cache();
     assertThat(e.count()).as("rows out").isEqualTo(ROWS);
-    assertThat(e.filter(col(EmbedJob.EMBED_STATUS).equalTo("image:too_large")).count())
+    assertThat(e.filter(col(Columns.EMBED_STATUS).equalTo("image:too_large")).count())
         .as("decompression bombs refused on the header as too_large")
         .isEqualTo(bombs);
     assertThat(
-            e.filter(col(EmbedJob.EMBED_STATUS).equalTo("image:too_large"))
-                .filter(col(EmbedJob.EMBED_ERROR).contains("decompression-bomb guard"))
+            e.filter(col(Columns.EMBED_STATUS).equalTo("image:too_large"))
+                .filter(col(Columns.EMBED_ERROR).contains("decompression-bomb guard"))
                 .count())
         .as("too_large rows say why")
         .isEqualTo(bombs);
@@ -150,12 +149,12 @@ class MemorySafetyIT {
     assertThat(longRows.count())
         .as("10,000-character captions in the output")
         .isEqualTo(longCaptions);
-    assertThat(longRows.filter(col(EmbedJob.TEXT_EMBEDDING).isNotNull()).count())
+    assertThat(longRows.filter(col(Columns.TEXT_EMBEDDING).isNotNull()).count())
         .as("10,000-character captions embedded (truncated to the context length)")
         .isEqualTo(longCaptions);
     assertThat(
             e.filter(length(col("jpg")).equalTo(h.largeJpeg.length))
-                .filter(col(EmbedJob.IMAGE_EMBEDDING).isNotNull())
+                .filter(col(Columns.IMAGE_EMBEDDING).isNotNull())
                 .count())
         .as("the 8,000 x 8,000 JPEGs (64 Mpx, under the limit) embedded")
         .isEqualTo(2);

@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.SparkclipCli;
-import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.schemas.Columns;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,7 +160,7 @@ class S3ObjectStoreIT {
     withSpark(
         spark -> {
           var embedded = spark.read().parquet(s3a("curated/4-embed/data"));
-          assertThat(embedded.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).count())
+          assertThat(embedded.filter(col(Columns.EMBED_STATUS).equalTo("ok")).count())
               .as("rows embedded ok with the model loaded from s3a://")
               .isPositive();
           // Every input row ends up in the final output or in one stage's rejects.

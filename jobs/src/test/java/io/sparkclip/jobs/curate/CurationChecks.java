@@ -1,11 +1,11 @@
 package io.sparkclip.jobs.curate;
 
-import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.CurationOutput;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Schemas;
 import java.io.IOException;

@@ -4,16 +4,17 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkclip.jobs.LocalSpark;
-import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.curate.CurationChecks;
+import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.Pairs;
 import io.sparkclip.schemas.RejectReason;
+import io.sparkclip.schemas.Stages;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -220,7 +221,7 @@ class DedupJobTest {
                 .as(kind.label() + " " + uid + " rejected at input")
                 .isNotNull()
                 .extracting(r -> r.getAs(Columns.STAGE))
-                .isEqualTo(DedupJob.STAGE_INPUT);
+                .isEqualTo(Stages.REJECT_DEDUP_INPUT);
         case CORRUPT_IMAGE ->
             assertThat(rejects.get(uid))
                 .as(kind.label() + " " + uid + " (" + t.getAs(Columns.DETAIL) + ") rejected")

@@ -9,6 +9,7 @@ import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -72,11 +73,11 @@ class EmbedJobTest {
     Dataset<Row> df = spark.read().parquet(out + "/data");
     assertThat(df.count()).as("every input row is in the output").isEqualTo(450);
     assertThat(df.select(Columns.UID).distinct().count()).as("no duplicate uid").isEqualTo(450);
-    Dataset<Row> truth = spark.read().parquet(raw + "/" + GenerateJob.GROUND_TRUTH_DIR);
+    Dataset<Row> truth = spark.read().parquet(raw + "/" + StageFiles.GROUND_TRUTH_DIR);
     List<Row> corrupt =
         df.join(truth, Columns.UID)
             .filter(col(Columns.FAULT).equalTo("corrupt_image"))
-            .select(EmbedJob.EMBED_STATUS, EmbedJob.IMAGE_EMBEDDING, EmbedJob.EMBED_ERROR)
+            .select(Columns.EMBED_STATUS, Columns.IMAGE_EMBEDDING, Columns.EMBED_ERROR)
             .collectAsList();
     assertThat(corrupt).as("corrupt images injected").isNotEmpty();
     for (Row r : corrupt) {
@@ -84,8 +85,8 @@ class EmbedJobTest {
       assertThat(r.isNullAt(1)).as("no embedding for a corrupt image").isTrue();
       assertThat(r.getString(2)).as("error message").isNotBlank();
     }
-    Row ok = df.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).first();
-    List<Float> v = ok.getList(ok.fieldIndex(EmbedJob.IMAGE_EMBEDDING));
+    Row ok = df.filter(col(Columns.EMBED_STATUS).equalTo("ok")).first();
+    List<Float> v = ok.getList(ok.fieldIndex(Columns.IMAGE_EMBEDDING));
     double norm = 0;
     for (float x : v) {
       norm += x * x;
@@ -94,14 +95,12 @@ class EmbedJobTest {
     assertThat(Math.sqrt(norm))
         .as("L2-normalised")
         .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
-    assertThat(ok.getString(ok.fieldIndex(EmbedJob.MODEL_ID)))
-        .as("model id")
-        .isEqualTo("tiny-clip");
+    assertThat(ok.getString(ok.fieldIndex(Columns.MODEL_ID))).as("model id").isEqualTo("tiny-clip");
 
     // Interrupt: one shard's commit marker is lost after half its files moved (a driver killed
     // mid-commit), another's marker is truncated to nothing (an older version killed while writing
     // it), a marker temp file and a staging leftover remain. Re-run.
-    Path committed = Path.of(out, EmbedJob.COMMITTED_DIR);
+    Path committed = Path.of(out, StageFiles.EMBED_COMMITTED_DIR);
     List<Path> markers;
     try (Stream<Path> s = Files.list(committed)) {
       markers = s.filter(p -> !p.getFileName().toString().startsWith(".")).sorted().toList();
@@ -110,8 +109,9 @@ class EmbedJobTest {
     String lost = markers.get(1).getFileName().toString();
     Files.delete(markers.get(1));
     Path data = Path.of(out, "data");
-    Files.createDirectories(Path.of(out, EmbedJob.STAGING_DIR, lost));
-    Files.writeString(Path.of(out, EmbedJob.STAGING_DIR, lost, "part-x.parquet"), "partial");
+    Files.createDirectories(Path.of(out, StageFiles.EMBED_STAGING_DIR, lost));
+    Files.writeString(
+        Path.of(out, StageFiles.EMBED_STAGING_DIR, lost, "part-x.parquet"), "partial");
     Files.write(markers.get(2), new byte[0]);
     Path markerTmp = committed.resolve("." + lost + EmbedJob.MARKER_TMP_SUFFIX);
     Files.writeString(markerTmp, "{\"source\"");
@@ -146,7 +146,9 @@ class EmbedJobTest {
               }
             });
     assertThat(after).as("a skipped shard is not rewritten").isEqualTo(before);
-    assertThat(Files.exists(Path.of(out, EmbedJob.STAGING_DIR))).as("staging cleaned").isFalse();
+    assertThat(Files.exists(Path.of(out, StageFiles.EMBED_STAGING_DIR)))
+        .as("staging cleaned")
+        .isFalse();
     Dataset<Row> again = spark.read().parquet(out + "/data");
     assertThat(again.count()).as("rows after resume").isEqualTo(450);
     assertThat(again.select(Columns.UID).distinct().count())
@@ -214,11 +216,11 @@ class EmbedJobTest {
     new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run();
     Dataset<Row> df = spark.read().parquet(out + "/data");
     assertThat(df.count()).as("rows").isEqualTo(200);
-    assertThat(df.filter(col(EmbedJob.TEXT_EMBEDDING).isNotNull()).count())
+    assertThat(df.filter(col(Columns.TEXT_EMBEDDING).isNotNull()).count())
         .as("captions embedded (missing captions excepted)")
-        .isEqualTo(df.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).count())
+        .isEqualTo(df.filter(col(Columns.EMBED_STATUS).equalTo("ok")).count())
         .isGreaterThan(150);
-    assertThat(df.filter(col(EmbedJob.IMAGE_EMBEDDING).isNotNull()).count())
+    assertThat(df.filter(col(Columns.IMAGE_EMBEDDING).isNotNull()).count())
         .as("no image embeddings in text-only mode")
         .isZero();
   }
@@ -273,7 +275,7 @@ class EmbedJobTest {
     Dataset<Row> truth =
         spark
             .read()
-            .parquet(raw + "/" + GenerateJob.GROUND_TRUTH_DIR)
+            .parquet(raw + "/" + StageFiles.GROUND_TRUTH_DIR)
             .filter(col(Columns.FAULT).equalTo("corrupt_image"));
     Dataset<Row> df =
         spark.read().parquet(out + "/data").join(truth, Columns.UID, "left_anti").cache();
@@ -281,13 +283,13 @@ class EmbedJobTest {
     Dataset<Row> small = df.filter(col(Columns.WIDTH).multiply(col(Columns.HEIGHT)).leq(limit));
     assertThat(big.count()).as("generated images above the limit").isGreaterThan(50);
     assertThat(small.count()).as("generated images within the limit").isGreaterThan(20);
-    assertThat(big.filter(col(EmbedJob.EMBED_STATUS).equalTo("image:too_large")).count())
+    assertThat(big.filter(col(Columns.EMBED_STATUS).equalTo("image:too_large")).count())
         .as("every image above --max-pixels is marked too_large")
         .isEqualTo(big.count());
-    assertThat(big.filter(col(EmbedJob.IMAGE_EMBEDDING).isNotNull()).count())
+    assertThat(big.filter(col(Columns.IMAGE_EMBEDDING).isNotNull()).count())
         .as("no embedding for a too-large image")
         .isZero();
-    assertThat(small.filter(col(EmbedJob.EMBED_STATUS).equalTo("ok")).count())
+    assertThat(small.filter(col(Columns.EMBED_STATUS).equalTo("ok")).count())
         .as("images within the limit are embedded")
         .isEqualTo(small.count());
     assertThat(spark.read().parquet(out + "/data").count()).as("no row lost").isEqualTo(450);

@@ -8,12 +8,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.stage.CurationOutput;
-import io.sparkclip.jobs.embed.EmbedJob;
-import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.Schemas;
+import io.sparkclip.schemas.StageFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,7 +38,7 @@ class EvaluateJobTest {
   static String truth;
 
   private static final StructType UIDS = new StructType().add(Columns.UID, DataTypes.StringType);
-  private static final StructType SCORED = UIDS.add(EmbedJob.EMBED_STATUS, DataTypes.StringType);
+  private static final StructType SCORED = UIDS.add(Columns.EMBED_STATUS, DataTypes.StringType);
   private static final StructType BALANCED = UIDS.add(Columns.QUERY, DataTypes.StringType);
 
   @BeforeAll
@@ -95,10 +94,10 @@ class EvaluateJobTest {
         CurationOutput.rejects(dir("5-filter")),
         Schemas.REJECTS,
         List.of(
-            reject("s1", "filter", FilterJob.LOW_CLIP_SCORE),
-            reject("s2", "filter", FilterJob.CONTRASTIVE_RANK),
-            reject("c1", "filter", FilterJob.LOW_CLIP_SCORE),
-            reject("s4", "filter", FilterJob.EMBED_FAILED)));
+            reject("s1", "filter", RejectReason.LOW_CLIP_SCORE),
+            reject("s2", "filter", RejectReason.CONTRASTIVE_RANK),
+            reject("c1", "filter", RejectReason.LOW_CLIP_SCORE),
+            reject("s4", "filter", RejectReason.EMBED_FAILED)));
     write(data("5-filter"), UIDS, uids("e1o", "n3", "n3o", "c2"));
     // 6-semdedup: n3 found; e1o removed although its copy e1 never reached semdedup.
     write(
@@ -191,7 +190,7 @@ class EvaluateJobTest {
         .isTrue();
 
     JsonNode json =
-        new ObjectMapper().readTree(Files.readString(Path.of(curated, EvaluateJob.FILE)));
+        new ObjectMapper().readTree(Files.readString(Path.of(curated, StageFiles.EVALUATION_FILE)));
     assertThat(json.path("shuffled_captions").path("precision").asDouble())
         .as("JSON shuffled precision")
         .isCloseTo(2 / 3.0, offset(1e-12));

@@ -4,17 +4,19 @@ import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkclip.jobs.LocalSpark;
-import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.curate.CurationChecks;
+import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.PairStatus;
 import io.sparkclip.schemas.Pairs;
 import io.sparkclip.schemas.RejectReason;
+import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,7 +70,7 @@ class MatchQueriesJobTest {
                 .metadataOnly(true)
                 .build())
         .run();
-    List<String> all = Files.readAllLines(Path.of(raw, GenerateJob.QUERIES_FILE));
+    List<String> all = Files.readAllLines(Path.of(raw, StageFiles.QUERIES_FILE));
     queryList = new ArrayList<>();
     for (int i = 0; i < all.size(); i += 2) {
       String q = all.get(i);
@@ -153,7 +155,7 @@ class MatchQueriesJobTest {
         Row rej = rejects.get(uid);
         if (rej == null
             || !RejectReason.NO_QUERY_MATCH.equals(rej.getAs(Columns.REASON))
-            || !MatchQueriesJob.STAGE.equals(rej.getAs(Columns.STAGE))) {
+            || !Stages.REJECT_MATCH_QUERIES.equals(rej.getAs(Columns.STAGE))) {
           wrong.add(uid + " '" + r.getAs(Columns.CAPTION) + "' should be no_query_match");
         }
       } else {
@@ -185,7 +187,7 @@ class MatchQueriesJobTest {
     Map<String, Long> counts = new LinkedHashMap<>();
     spark
         .read()
-        .parquet(out + "/" + MatchQueriesJob.QUERY_COUNTS_DIR)
+        .parquet(out + "/" + StageFiles.QUERY_COUNTS_DIR)
         .collectAsList() // ≤ 1000 queries
         .forEach(r -> counts.put(r.getAs(Columns.QUERY), r.getAs(Columns.ROWS)));
 

@@ -6,12 +6,13 @@ import static org.assertj.core.data.Offset.offset;
 
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.TestModels;
-import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
+import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.udfs.embed.EmbedResult;
 import io.sparkclip.udfs.embed.EmbedSettings;
 import io.sparkclip.udfs.embed.Embedders;
@@ -88,16 +89,16 @@ class ScoreAndFilterTest {
     assertThat(rows).as("scored rows").hasSize(240);
     int checked = 0;
     for (Row r : rows) {
-      if (!r.getString(r.fieldIndex(EmbedJob.EMBED_STATUS)).equals("ok")) {
-        assertThat(r.isNullAt(r.fieldIndex(ScoreJob.CLIP_SCORE)))
+      if (!r.getString(r.fieldIndex(Columns.EMBED_STATUS)).equals("ok")) {
+        assertThat(r.isNullAt(r.fieldIndex(Columns.CLIP_SCORE)))
             .as("no score without embeddings")
             .isTrue();
         continue;
       }
-      float[] a = vec(r, EmbedJob.IMAGE_EMBEDDING);
-      float[] b = vec(r, EmbedJob.TEXT_EMBEDDING);
+      float[] a = vec(r, Columns.IMAGE_EMBEDDING);
+      float[] b = vec(r, Columns.TEXT_EMBEDDING);
       double cos = dot(a, b) / Math.sqrt(dot(a, a) * dot(b, b));
-      assertThat(r.getDouble(r.fieldIndex(ScoreJob.CLIP_SCORE)))
+      assertThat(r.getDouble(r.fieldIndex(Columns.CLIP_SCORE)))
           .as("clip_score of %s", r.getString(r.fieldIndex(Columns.UID)))
           .isCloseTo(cos, offset(1e-5));
       checked++;
@@ -109,7 +110,7 @@ class ScoreAndFilterTest {
   void queryScoreUsesTheMeanOfThePromptTemplates() throws Exception {
     Row r =
         rows.stream()
-            .filter(x -> x.getString(x.fieldIndex(EmbedJob.EMBED_STATUS)).equals("ok"))
+            .filter(x -> x.getString(x.fieldIndex(Columns.EMBED_STATUS)).equals("ok"))
             .findFirst()
             .orElseThrow();
     String query = r.getString(r.fieldIndex(Columns.QUERY));
@@ -123,9 +124,9 @@ class ScoreAndFilterTest {
         mean[i] += e.embedding[i];
       }
     }
-    float[] img = vec(r, EmbedJob.IMAGE_EMBEDDING);
+    float[] img = vec(r, Columns.IMAGE_EMBEDDING);
     double expected = dot(img, mean) / Math.sqrt(dot(img, img) * dot(mean, mean));
-    assertThat(r.getDouble(r.fieldIndex(ScoreJob.QUERY_SCORE)))
+    assertThat(r.getDouble(r.fieldIndex(Columns.QUERY_SCORE)))
         .as("query_score for query '%s'", query)
         .isCloseTo(expected, offset(1e-4));
   }
@@ -134,11 +135,11 @@ class ScoreAndFilterTest {
   void ranksAndLossMatchABruteForceOverEachGroup() {
     Map<String, List<Row>> groups =
         rows.stream()
-            .filter(r -> !r.isNullAt(r.fieldIndex(ScoreJob.GROUP_ID)))
-            .collect(Collectors.groupingBy(r -> r.getString(r.fieldIndex(ScoreJob.GROUP_ID))));
+            .filter(r -> !r.isNullAt(r.fieldIndex(Columns.GROUP_ID)))
+            .collect(Collectors.groupingBy(r -> r.getString(r.fieldIndex(Columns.GROUP_ID))));
     long ok =
         rows.stream()
-            .filter(r -> r.getString(r.fieldIndex(EmbedJob.EMBED_STATUS)).equals("ok"))
+            .filter(r -> r.getString(r.fieldIndex(Columns.EMBED_STATUS)).equals("ok"))
             .count();
     assertThat(groups.values().stream().mapToInt(List::size).sum())
         .as("every embedded row is in exactly one group")
@@ -150,16 +151,16 @@ class ScoreAndFilterTest {
       double lossI = 0;
       double lossT = 0;
       for (Row r : m) {
-        float[] img = vec(r, EmbedJob.IMAGE_EMBEDDING);
-        float[] txt = vec(r, EmbedJob.TEXT_EMBEDDING);
+        float[] img = vec(r, Columns.IMAGE_EMBEDDING);
+        float[] txt = vec(r, Columns.TEXT_EMBEDDING);
         double own = dot(img, txt);
         int better = 0;
         int betterT = 0;
         double sumI = 0;
         double sumT = 0;
         for (Row o : m) {
-          double di = dot(img, vec(o, EmbedJob.TEXT_EMBEDDING));
-          double dt = dot(vec(o, EmbedJob.IMAGE_EMBEDDING), txt);
+          double di = dot(img, vec(o, Columns.TEXT_EMBEDDING));
+          double dt = dot(vec(o, Columns.IMAGE_EMBEDDING), txt);
           better += o != r && di > own ? 1 : 0;
           betterT += o != r && dt > own ? 1 : 0;
           sumI += Math.exp(scale * di);
@@ -167,18 +168,16 @@ class ScoreAndFilterTest {
         }
         lossI += -(scale * own - Math.log(sumI));
         lossT += -(scale * own - Math.log(sumT));
-        assertThat(r.getInt(r.fieldIndex(ScoreJob.IMAGE_RANK)))
+        assertThat(r.getInt(r.fieldIndex(Columns.IMAGE_RANK)))
             .as("image_rank")
             .isEqualTo(better + 1);
-        assertThat(r.getInt(r.fieldIndex(ScoreJob.TEXT_RANK)))
+        assertThat(r.getInt(r.fieldIndex(Columns.TEXT_RANK)))
             .as("text_rank")
             .isEqualTo(betterT + 1);
-        assertThat(r.getInt(r.fieldIndex(ScoreJob.GROUP_SIZE)))
-            .as("group_size")
-            .isEqualTo(m.size());
+        assertThat(r.getInt(r.fieldIndex(Columns.GROUP_SIZE))).as("group_size").isEqualTo(m.size());
       }
       double loss = (lossI + lossT) / 2 / m.size();
-      assertThat(m.get(0).getDouble(m.get(0).fieldIndex(ScoreJob.GROUP_LOSS)))
+      assertThat(m.get(0).getDouble(m.get(0).fieldIndex(Columns.GROUP_LOSS)))
           .as("group loss of %s", g.getKey())
           .isCloseTo(loss, offset(1e-3));
     }
@@ -193,8 +192,8 @@ class ScoreAndFilterTest {
     String out = tmp.resolve("filtered").toString();
     double median =
         rows.stream()
-            .filter(r -> !r.isNullAt(r.fieldIndex(ScoreJob.CLIP_SCORE)))
-            .mapToDouble(r -> r.getDouble(r.fieldIndex(ScoreJob.CLIP_SCORE)))
+            .filter(r -> !r.isNullAt(r.fieldIndex(Columns.CLIP_SCORE)))
+            .mapToDouble(r -> r.getDouble(r.fieldIndex(Columns.CLIP_SCORE)))
             .sorted()
             .skip(100)
             .findFirst()
@@ -207,20 +206,20 @@ class ScoreAndFilterTest {
     assertThat(s.balanced()).as("in = out + rejected").isTrue();
     assertThat(s.rowsIn()).as("rows in").isEqualTo(240);
     Dataset<Row> kept = spark.read().parquet(out + "/data");
-    assertThat(kept.filter(col(ScoreJob.CLIP_SCORE).lt(median)).count())
+    assertThat(kept.filter(col(Columns.CLIP_SCORE).lt(median)).count())
         .as("nothing below the threshold is kept")
         .isZero();
-    assertThat(kept.filter(col(ScoreJob.IMAGE_RANK).gt(K - 1)).count()).as("rank rule").isZero();
+    assertThat(kept.filter(col(Columns.IMAGE_RANK).gt(K - 1)).count()).as("rank rule").isZero();
     Dataset<Row> rejects = spark.read().parquet(out + "/rejects");
     long failed =
         rows.stream()
-            .filter(r -> !r.getString(r.fieldIndex(EmbedJob.EMBED_STATUS)).equals("ok"))
+            .filter(r -> !r.getString(r.fieldIndex(Columns.EMBED_STATUS)).equals("ok"))
             .count();
-    assertThat(rejects.filter(col(Columns.REASON).equalTo(FilterJob.EMBED_FAILED)).count())
+    assertThat(rejects.filter(col(Columns.REASON).equalTo(RejectReason.EMBED_FAILED)).count())
         .as("embed failures rejected with their status")
         .isEqualTo(failed)
         .isPositive();
-    assertThat(s.rejected(FilterJob.LOW_CLIP_SCORE)).as("low clip score rejects").isPositive();
+    assertThat(s.rejected(RejectReason.LOW_CLIP_SCORE)).as("low clip score rejects").isPositive();
 
     String top = tmp.resolve("top").toString();
     CurationSummary t =
@@ -236,7 +235,7 @@ class ScoreAndFilterTest {
     List<Row> counts =
         spark.read().parquet(perQuery + "/data").groupBy(Columns.QUERY).count().collectAsList();
     assertThat(counts).as("every query keeps some rows").isNotEmpty();
-    assertThat(q.rejected(FilterJob.BELOW_QUERY_TOP)).as("per-query rejects").isPositive();
+    assertThat(q.rejected(RejectReason.BELOW_QUERY_TOP)).as("per-query rejects").isPositive();
     assertThat(new ArrayList<>(counts))
         .as("per-query counts")
         .allSatisfy(r -> assertThat(r.getLong(1)).isPositive());

@@ -1,6 +1,5 @@
 package io.sparkclip.jobs.semdedup;
 
-import io.sparkclip.jobs.stage.CurationInput;
 import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -8,16 +7,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.TestModels;
+import io.sparkclip.jobs.embed.EmbedJob;
+import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.KeepPolicy;
-import io.sparkclip.jobs.embed.EmbedJob;
-import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.PairStatus;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.udfs.embed.Vectors;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,7 +105,7 @@ class SemDedupJobTest {
             .add(Columns.WIDTH, DataTypes.IntegerType, true)
             .add(Columns.HEIGHT, DataTypes.IntegerType, true)
             .add(
-                EmbedJob.IMAGE_EMBEDDING,
+                Columns.IMAGE_EMBEDDING,
                 fp16 ? DataTypes.BinaryType : DataTypes.createArrayType(DataTypes.FloatType),
                 true);
     List<Row> rows = new ArrayList<>();
@@ -345,13 +345,13 @@ class SemDedupJobTest {
         spark
             .read()
             .parquet(embedded + "/data")
-            .filter(col(EmbedJob.EMBED_STATUS).equalTo("ok"))
+            .filter(col(Columns.EMBED_STATUS).equalTo("ok"))
             .filter(col(Columns.PAIR_STATUS).equalTo(PairStatus.OK))
             .select(Columns.UID);
     Dataset<Row> truth =
         spark
             .read()
-            .parquet(raw + "/" + GenerateJob.GROUND_TRUTH_DIR)
+            .parquet(raw + "/" + StageFiles.GROUND_TRUTH_DIR)
             .filter(col(Columns.FAULT).equalTo(FaultKind.EXACT_DUPLICATE.label()))
             .join(ok, Columns.UID)
             .join(

@@ -1,0 +1,43 @@
+package io.sparkclip.schemas;
+
+/**
+ * Names of the files and folders stages write and read. A stage reads another stage's output
+ * through these names, never through the other stage's class.
+ */
+public final class StageFiles {
+  private StageFiles() {}
+
+  // --- every curation stage's output directory ---
+  /** The rows kept (Parquet): the next stage's input. */
+  public static final String DATA_DIR = "data";
+
+  /** One {@link Schemas#REJECTS} row per row removed. */
+  public static final String REJECTS_DIR = "rejects";
+
+  /** Rows in, out and rejected per stage and reason. */
+  public static final String SUMMARY_FILE = "_summary.json";
+
+  /** Per-query counts (match-queries, balance). */
+  public static final String QUERY_COUNTS_DIR = "query_counts";
+
+  // --- curate's output root ---
+  /** Rows in/out and rejects of every stage of a curate run. */
+  public static final String FUNNEL_FILE = "_funnel.json";
+
+  /** Decisions measured against a generator ground truth (evaluate). */
+  public static final String EVALUATION_FILE = "_evaluation.json";
+
+  // --- embed's shard commit log ---
+  public static final String EMBED_STAGING_DIR = "_staging";
+  public static final String EMBED_COMMITTED_DIR = "_committed";
+  public static final String EMBED_MANIFEST_FILE = "_embed.json";
+
+  // --- generate's output ---
+  /** The injected faults and their originals, beside the generated pairs. */
+  public static final String GROUND_TRUTH_DIR = "_ground_truth";
+
+  public static final String QUERIES_FILE = "queries.txt";
+  public static final String GENERATE_SUMMARY_FILE = "_sparkclip_generate.json";
+  public static final String IMAGES_DIR = "images";
+  public static final String CAPTIONS_FILE = "captions.tsv";
+}
