@@ -18,7 +18,6 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
-import io.sparkclip.jobs.match.QueryMatcher;
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
@@ -26,6 +25,7 @@ import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.TextNormalizer;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.RejectReason;
@@ -638,7 +638,7 @@ public final class DedupJob {
       if (caption == null) {
         return null;
       }
-      String n = QueryMatcher.normalize(caption);
+      String n = TextNormalizer.normalize(caption);
       return n.isEmpty() ? null : n;
     }
   }

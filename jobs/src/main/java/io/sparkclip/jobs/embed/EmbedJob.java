@@ -267,7 +267,7 @@ public final class EmbedJob {
     // Fail fast on the driver: a bad model directory stops the run before any Spark work.
     ModelDirectory modelDir = Embedders.modelDirectory(options.model());
     String modelId = modelId(options.model());
-    String inputData = resolveInput(spark, options.input());
+    String inputData = Paths.resolveInput(spark, options.input());
     FileSystem inFs = Paths.fs(spark, inputData);
     Map<String, Path> shards = listShards(inFs, new Path(inputData));
     if (shards.isEmpty()) {
@@ -523,23 +523,6 @@ public final class EmbedJob {
         .withColumn(Columns.EMBED_ERROR, error)
         .withColumn(Columns.MODEL_ID, lit(modelId))
         .drop("_text_status", "_text_error", "_image_status", "_image_error");
-  }
-
-  /** A curation stage directory reads as its data/; anything else as given. */
-  public static String resolveInput(SparkSession spark, String input) {
-    try {
-      FileSystem fs = Paths.fs(spark, input);
-      Path data = new Path(input, StageFiles.DATA_DIR);
-      if (fs.exists(new Path(input, StageFiles.SUMMARY_FILE)) && fs.isDirectory(data)) {
-        return data.toString();
-      }
-      if (fs.exists(new Path(input, StageFiles.EMBED_MANIFEST_FILE)) && fs.isDirectory(data)) {
-        return data.toString();
-      }
-      return input;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   /** Parquet files under root (recursively), keyed by a name derived from their relative path. */

@@ -7,7 +7,6 @@ import static org.apache.spark.sql.functions.format_number;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.percentile_approx;
 
-import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
@@ -125,7 +124,7 @@ public final class FilterJob {
   public CurationSummary run() {
     long start = System.nanoTime();
     options.validate();
-    String data = EmbedJob.resolveInput(spark, options.input());
+    String data = Paths.resolveInput(spark, options.input());
     Dataset<Row> in = Paths.readParquet(spark, data);
     for (String c : List.of(Columns.UID, Columns.EMBED_STATUS, Columns.CLIP_SCORE)) {
       if (!CurationOutput.has(in, c)) {

@@ -1,15 +1,13 @@
 package io.sparkclip.jobs.match;
 
-import java.text.Normalizer;
+import io.sparkclip.jobs.stage.TextNormalizer;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.ahocorasick.trie.PayloadEmit;
 import org.ahocorasick.trie.PayloadTrie;
 
@@ -22,7 +20,6 @@ import org.ahocorasick.trie.PayloadTrie;
  * reported ("red" and "red circle" both match "a red circle"). Pure Java; no Spark.
  */
 public final class QueryMatcher {
-  private static final Pattern NON_WORD = Pattern.compile("[^\\p{L}\\p{N}]+");
 
   private final PayloadTrie<Integer> trie;
   private final String[] queries;
@@ -47,7 +44,7 @@ public final class QueryMatcher {
       if (q == null) {
         continue;
       }
-      String n = normalize(q);
+      String n = TextNormalizer.normalize(q);
       if (n.isEmpty()) {
         continue;
       }
@@ -61,12 +58,6 @@ public final class QueryMatcher {
     return new QueryMatcher(b.build(), kept.toArray(String[]::new), dup);
   }
 
-  /** NFKC, lower case (locale-independent), non-letter/digit runs to one space, trimmed. */
-  public static String normalize(String s) {
-    String n = Normalizer.normalize(s, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT);
-    return NON_WORD.matcher(n).replaceAll(" ").trim();
-  }
-
   /**
    * The queries found in the caption, each once, in the order they start in it (a shorter query
    * before a longer one starting at the same word).
@@ -75,7 +66,7 @@ public final class QueryMatcher {
     if (caption == null) {
       return new String[0];
     }
-    String n = normalize(caption);
+    String n = TextNormalizer.normalize(caption);
     if (n.isEmpty()) {
       return new String[0];
     }

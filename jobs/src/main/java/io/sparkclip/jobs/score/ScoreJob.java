@@ -14,7 +14,6 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.udf;
 
-import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
@@ -130,7 +129,7 @@ public final class ScoreJob {
     options.validate();
     ModelDirectory model = Embedders.modelDirectory(options.model());
     double scale = logitScale(model);
-    String inputData = EmbedJob.resolveInput(spark, options.input());
+    String inputData = Paths.resolveInput(spark, options.input());
     Dataset<Row> in = Paths.readParquet(spark, inputData);
     for (String c : List.of(Columns.UID, Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING)) {
       if (!CurationOutput.has(in, c)) {

@@ -14,7 +14,6 @@ import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
-import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
@@ -269,7 +268,7 @@ public final class SemDedupJob {
   public CurationSummary run() {
     long start = System.nanoTime();
     options.validate();
-    String data = EmbedJob.resolveInput(spark, options.input());
+    String data = Paths.resolveInput(spark, options.input());
     CurationInput in = read(data);
     Column vec = embeddingVector(in.pairs(), data);
     Paths.prepareOutput(spark, options.out(), options.overwrite());

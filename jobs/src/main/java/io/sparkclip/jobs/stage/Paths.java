@@ -1,8 +1,10 @@
 package io.sparkclip.jobs.stage;
 
 import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -96,6 +98,23 @@ public final class Paths {
     } catch (IOException e) {
       throw new SparkclipException(
           "Cannot write '" + path + "'.", e.getMessage(), "Check access rights and free space.", e);
+    }
+  }
+
+  /** A curation stage directory reads as its data/; anything else as given. */
+  public static String resolveInput(SparkSession spark, String input) {
+    try {
+      FileSystem fs = Paths.fs(spark, input);
+      Path data = new Path(input, StageFiles.DATA_DIR);
+      if (fs.exists(new Path(input, StageFiles.SUMMARY_FILE)) && fs.isDirectory(data)) {
+        return data.toString();
+      }
+      if (fs.exists(new Path(input, StageFiles.EMBED_MANIFEST_FILE)) && fs.isDirectory(data)) {
+        return data.toString();
+      }
+      return input;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 }
