@@ -60,6 +60,7 @@ public final class SparkclipCli implements Runnable {
   public static int execute(String... args) {
     CommandLine cl = new CommandLine(new SparkclipCli());
     cl.setExecutionExceptionHandler(SparkclipCli::handle);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
     return cl.execute(args);
   }
 

@@ -69,4 +69,19 @@ public final class ColumnMapping implements Serializable {
         + idCol
         + "}";
   }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ColumnMapping m
+        && java.util.Objects.equals(captionCol, m.captionCol)
+        && java.util.Objects.equals(imageCol, m.imageCol)
+        && java.util.Objects.equals(urlCol, m.urlCol)
+        && java.util.Objects.equals(queryCol, m.queryCol)
+        && java.util.Objects.equals(idCol, m.idCol);
+  }
+
+  @Override
+  public int hashCode() {
+    return java.util.Objects.hash(captionCol, imageCol, urlCol, queryCol, idCol);
+  }
 }

@@ -21,6 +21,8 @@ import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
@@ -32,6 +34,7 @@ import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
@@ -58,7 +61,19 @@ public final class BalanceJob {
 
   public enum Mode {
     CAP,
-    PROBABILISTIC
+    PROBABILISTIC;
+
+    static Mode fromLabel(String label) {
+      return switch (label.toLowerCase(Locale.ROOT)) {
+        case "cap" -> CAP;
+        case "probabilistic", "metaclip" -> PROBABILISTIC;
+        default ->
+            throw new SparkclipException(
+                "Unknown --mode '" + label + "'.",
+                "balance caps per query (cap) or draws MetaCLIP-style (probabilistic).",
+                "Use --mode cap or --mode probabilistic.");
+      };
+    }
   }
 
   public record Options(
@@ -69,28 +84,25 @@ public final class BalanceJob {
       Mode mode,
       long cap,
       long seed) {
-    public static Options defaults(String input, String out) {
-      return new Options(input, out, ColumnMapping.DETECT, false, Mode.CAP, 20_000, 0);
-    }
+    public static final String MODE = "mode";
+    public static final String MODE_DEFAULT = "cap";
 
-    public Options withCap(long c) {
-      return new Options(input, out, mapping, overwrite, mode, c, seed);
-    }
+    /** Max pairs per query (WIT: 20,000); t in probabilistic mode. */
+    public static final String CAP = "cap";
 
-    public Options withMode(Mode m) {
-      return new Options(input, out, mapping, overwrite, m, cap, seed);
-    }
+    public static final long CAP_DEFAULT = 20_000;
+    public static final String SEED = "seed";
+    public static final long SEED_DEFAULT = 0;
 
-    public Options withSeed(long s) {
-      return new Options(input, out, mapping, overwrite, mode, cap, s);
-    }
-
-    public Options withOut(String o) {
-      return new Options(input, o, mapping, overwrite, mode, cap, seed);
-    }
-
-    public Options withOverwrite(boolean o) {
-      return new Options(input, out, mapping, o, mode, cap, seed);
+    public static Options from(StageConf c) {
+      return new Options(
+          c.string(StageKeys.INPUT, null),
+          c.string(StageKeys.OUT, null),
+          c.mapping(),
+          c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT),
+          Mode.fromLabel(c.string(MODE, MODE_DEFAULT)),
+          c.longValue(CAP, CAP_DEFAULT),
+          c.longValue(SEED, SEED_DEFAULT));
     }
 
     void validate() {

@@ -1,11 +1,10 @@
 package io.sparkclip.jobs.cli;
 
 import io.sparkclip.jobs.balance.BalanceJob;
-import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.schemas.SparkclipException;
-import java.util.Locale;
-import java.util.concurrent.Callable;
+import io.sparkclip.jobs.balance.BalanceJob.Options;
+import io.sparkclip.jobs.balance.BalanceStage;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -29,57 +28,39 @@ import picocli.CommandLine.Parameters;
       "  sparkclip balance /tmp/dedup/data --out /tmp/balanced --cap 500 --seed 7",
       "  sparkclip balance /tmp/dedup/data --out /tmp/metaclip --mode probabilistic --cap 20000"
     })
-public final class BalanceCommand implements Callable<Integer> {
+public final class BalanceCommand extends StageCommand<BalanceJob.Options> {
   @Parameters(index = "0", paramLabel = "INPUT", description = "Pairs with a query column.")
   String input;
 
-  @Option(names = "--out", required = true, description = "Output directory.")
+  @Option(names = "--" + StageKeys.OUT, required = true, description = "Output directory.")
   String out;
 
   @Option(
-      names = "--cap",
-      defaultValue = "20000",
-      description = "Max pairs per query; t in probabilistic mode (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.CAP,
+      description =
+          "Max pairs per query; t in probabilistic mode (default: " + Options.CAP_DEFAULT + ").")
   long cap;
 
   @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "Seed of the hash that orders or draws rows (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.SEED,
+      description =
+          "Seed of the hash that orders or draws rows (default: " + Options.SEED_DEFAULT + ").")
   long seed;
 
   @Option(
-      names = "--mode",
-      defaultValue = "cap",
-      description = "cap or probabilistic (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.MODE,
+      description = "cap or probabilistic (default: " + Options.MODE_DEFAULT + ").")
   String mode;
 
-  @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
+  @Option(
+      names = "--" + StageKeys.OVERWRITE,
+      description = "Replace the output directory if it exists.")
   boolean overwrite;
 
   @Mixin MappingOptions mapping;
-  @Mixin SparkOptions spark;
 
   @Override
-  public Integer call() {
-    BalanceJob.Mode m =
-        switch (mode.toLowerCase(Locale.ROOT)) {
-          case "cap" -> BalanceJob.Mode.CAP;
-          case "probabilistic", "metaclip" -> BalanceJob.Mode.PROBABILISTIC;
-          default ->
-              throw new SparkclipException(
-                  "Unknown --mode '" + mode + "'.",
-                  "balance caps per query (cap) or draws MetaCLIP-style (probabilistic).",
-                  "Use --mode cap or --mode probabilistic.");
-        };
-    try (Sparks s = spark.open("balance")) {
-      CurationSummary summary =
-          new BalanceJob(
-                  s.session(),
-                  new BalanceJob.Options(input, out, mapping.mapping(), overwrite, m, cap, seed))
-              .run();
-      System.out.print(summary.render());
-      return summary.balanced() ? 0 : 1;
-    }
+  Stage<BalanceJob.Options> stage() {
+    return new BalanceStage();
   }
 }

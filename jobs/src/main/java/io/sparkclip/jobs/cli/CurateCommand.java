@@ -54,6 +54,7 @@ public final class CurateCommand implements Callable<Integer> {
   boolean overwrite;
 
   @Mixin SparkOptions spark;
+  @Mixin ProgressOptions progress;
 
   @Override
   public Integer call() {
@@ -73,7 +74,8 @@ public final class CurateCommand implements Callable<Integer> {
     }
     var conf = CurateJob.load(config, o);
     try (Sparks s = spark.open("curate")) {
-      List<CurateJob.StageResult> r = new CurateJob(s.session(), conf).run();
+      List<CurateJob.StageResult> r =
+          new CurateJob(s.session(), conf, progress.mode(), System.err).run();
       System.out.print(CurateJob.render(r));
       System.out.println("Funnel: " + conf.getString("out") + "/" + StageFiles.FUNNEL_FILE);
       return 0;

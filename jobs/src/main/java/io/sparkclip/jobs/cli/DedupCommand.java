@@ -1,15 +1,11 @@
 package io.sparkclip.jobs.cli;
 
 import io.sparkclip.jobs.dedup.DedupJob;
-import io.sparkclip.jobs.dedup.UrlNormalizer;
-import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.KeepPolicy;
-import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.schemas.SparkclipException;
-import java.util.ArrayList;
+import io.sparkclip.jobs.dedup.DedupJob.Options;
+import io.sparkclip.jobs.dedup.DedupStage;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageKeys;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -35,159 +31,128 @@ import picocli.CommandLine.Parameters;
       "",
       "Next: sparkclip balance /tmp/dedup/data --out /tmp/balanced"
     })
-public final class DedupCommand implements Callable<Integer> {
+public final class DedupCommand extends StageCommand<DedupJob.Options> {
   @Parameters(index = "0", paramLabel = "INPUT", description = "Pairs (any recognised layout).")
   String input;
 
-  @Option(names = "--out", required = true, description = "Output directory.")
+  @Option(names = "--" + StageKeys.OUT, required = true, description = "Output directory.")
   String out;
 
-  @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
+  @Option(
+      names = "--" + StageKeys.OVERWRITE,
+      description = "Replace the output directory if it exists.")
   boolean overwrite;
 
-  @Option(names = "--no-exact-url", description = "Skip the exact URL stage.")
+  @Option(names = "--no-" + Options.EXACT_URL, description = "Skip the exact URL stage.")
   boolean noExactUrl;
 
   @Option(
-      names = "--url-key",
-      defaultValue = "url_caption",
-      description = "Exact URL key: url or url_caption (LAION; default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.URL_KEY,
+      description =
+          "Exact URL key: url or url_caption (LAION; default: " + Options.URL_KEY_DEFAULT + ").")
   String urlKey;
 
   @Option(
-      names = "--tracking-params",
+      names = "--" + Options.TRACKING_PARAMS,
       split = ",",
       description =
           "Query parameters stripped from URLs; a trailing * is a prefix. Default: utm_*,"
               + " fbclid, gclid, dclid, msclkid, … (see UrlNormalizer).")
   List<String> trackingParams;
 
-  @Option(names = "--no-exact-image", description = "Skip the exact image (SHA-256) stage.")
+  @Option(
+      names = "--no-" + Options.EXACT_IMAGE,
+      description = "Skip the exact image (SHA-256) stage.")
   boolean noExactImage;
 
-  @Option(names = "--no-near-image", description = "Skip the near-duplicate image stage.")
+  @Option(
+      names = "--no-" + Options.NEAR_IMAGE,
+      description = "Skip the near-duplicate image stage.")
   boolean noNearImage;
 
   @Option(
-      names = "--phash-distance",
-      defaultValue = "" + DedupJob.DEFAULT_PHASH_DISTANCE,
+      names = "--" + Options.PHASH_DISTANCE,
       description =
-          "Max Hamming distance of near-duplicate candidate pHashes (default: ${DEFAULT-VALUE}).")
+          "Max Hamming distance of near-duplicate candidate pHashes (default: "
+              + Options.PHASH_DISTANCE_DEFAULT
+              + ").")
   int phashDistance;
 
   @Option(
-      names = "--image-distance",
-      defaultValue = "" + DedupJob.DEFAULT_IMAGE_DISTANCE,
+      names = "--" + Options.IMAGE_DISTANCE,
       description =
           "Max thumbnail distance (0-255: mean difference of the 5%% most different cells of the"
               + " crop-aligned 48x48 RGB thumbnails) that confirms a pHash candidate as a near"
-              + " duplicate (default: ${DEFAULT-VALUE}).")
+              + " duplicate (default: "
+              + Options.IMAGE_DISTANCE_DEFAULT
+              + ").")
   double imageDistance;
 
   @Option(
-      names = "--phash-bands",
-      defaultValue = "16",
+      names = "--" + Options.PHASH_BANDS,
       description =
           "LSH bands over the 64 hash bits; recall is exact for distances below the band count"
-              + " (default: ${DEFAULT-VALUE}).")
+              + " (default: "
+              + Options.PHASH_BANDS_DEFAULT
+              + ").")
   int phashBands;
 
   @Option(
-      names = "--keep-undecodable",
+      names = "--" + Options.KEEP_UNDECODABLE,
       description = "Keep images that cannot be decoded (default: reject as undecodable_image).")
   boolean keepUndecodable;
 
-  @Option(names = "--near-caption", description = "Run the near-duplicate caption stage.")
+  @Option(
+      names = "--" + Options.NEAR_CAPTION,
+      description = "Run the near-duplicate caption stage.")
   boolean nearCaption;
 
   @Option(
-      names = "--caption-jaccard",
-      defaultValue = "0.8",
+      names = "--" + Options.CAPTION_JACCARD,
       description =
-          "Min shingle Jaccard similarity of near-duplicate captions (default: ${DEFAULT-VALUE}).")
+          "Min shingle Jaccard similarity of near-duplicate captions (default: "
+              + Options.CAPTION_JACCARD_DEFAULT
+              + ").")
   double captionJaccard;
 
   @Option(
-      names = "--shingle-size",
-      defaultValue = "5",
-      description = "Characters per shingle (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.SHINGLE_SIZE,
+      description = "Characters per shingle (default: " + Options.SHINGLE_SIZE_DEFAULT + ").")
   int shingleSize;
 
   @Option(
-      names = "--minhash-bands",
-      defaultValue = "20",
-      description = "MinHash LSH bands (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.MINHASH_BANDS,
+      description = "MinHash LSH bands (default: " + Options.MINHASH_BANDS_DEFAULT + ").")
   int minhashBands;
 
   @Option(
-      names = "--minhash-rows",
-      defaultValue = "5",
-      description = "MinHash values per band (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.MINHASH_ROWS,
+      description = "MinHash values per band (default: " + Options.MINHASH_ROWS_DEFAULT + ").")
   int minhashRows;
 
   @Option(
-      names = "--keep",
-      defaultValue = "largest",
+      names = "--" + StageKeys.KEEP,
       description =
-          "Row kept per cluster: largest, lowest-uid, longest-caption (default: ${DEFAULT-VALUE}).")
+          "Row kept per cluster: largest, lowest-uid, longest-caption (default: "
+              + StageKeys.KEEP_DEFAULT
+              + ").")
   String keep;
 
   @Option(
-      names = "--mark-only",
+      names = "--" + StageKeys.MARK_ONLY,
       description = "Keep duplicates in data with dup_of set instead of rejecting them.")
   boolean markOnly;
 
   @Option(
-      names = "--max-iterations",
-      defaultValue = "50",
-      description = "Max connected-component rounds (default: ${DEFAULT-VALUE}).")
+      names = "--" + StageKeys.MAX_ITERATIONS,
+      description =
+          "Max connected-component rounds (default: " + StageKeys.MAX_ITERATIONS_DEFAULT + ").")
   int maxIterations;
 
   @Mixin MappingOptions mapping;
-  @Mixin SparkOptions spark;
-
-  DedupJob.Options options() {
-    DedupJob.UrlKey key;
-    switch (urlKey.toLowerCase(Locale.ROOT)) {
-      case "url" -> key = DedupJob.UrlKey.URL;
-      case "url_caption", "url+caption" -> key = DedupJob.UrlKey.URL_CAPTION;
-      default ->
-          throw new SparkclipException(
-              "Unknown --url-key '" + urlKey + "'.",
-              "The exact URL stage groups by url or by url and caption.",
-              "Use --url-key url or --url-key url_caption.");
-    }
-    return new DedupJob.Options(
-        input,
-        out,
-        mapping.mapping(),
-        overwrite,
-        !noExactUrl,
-        key,
-        trackingParams == null ? UrlNormalizer.DEFAULT_TRACKING : new ArrayList<>(trackingParams),
-        !noExactImage,
-        !noNearImage,
-        phashDistance,
-        phashBands,
-        imageDistance,
-        keepUndecodable,
-        nearCaption,
-        captionJaccard,
-        shingleSize,
-        minhashBands,
-        minhashRows,
-        KeepPolicy.fromLabel(keep),
-        markOnly,
-        maxIterations);
-  }
 
   @Override
-  public Integer call() {
-    DedupJob.Options o = options();
-    try (Sparks s = spark.open("dedup")) {
-      CurationSummary summary = new DedupJob(s.session(), o).run();
-      System.out.print(summary.render());
-      return summary.balanced() ? 0 : 1;
-    }
+  Stage<DedupJob.Options> stage() {
+    return new DedupStage();
   }
 }

@@ -1,9 +1,10 @@
 package io.sparkclip.jobs.cli;
 
 import io.sparkclip.jobs.embed.EmbedJob;
-import io.sparkclip.jobs.stage.Sparks;
-import io.sparkclip.udfs.preprocess.ImageDecoder;
-import java.util.concurrent.Callable;
+import io.sparkclip.jobs.embed.EmbedJob.Options;
+import io.sparkclip.jobs.embed.EmbedStage;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,77 +29,72 @@ import picocli.CommandLine.Parameters;
       "",
       "Next: sparkclip score /tmp/embedded --model models/sparkclip-demo-clip --out /tmp/scored"
     })
-public final class EmbedCommand implements Callable<Integer> {
+public final class EmbedCommand extends StageCommand<EmbedJob.Options> {
   @Parameters(
       index = "0",
       paramLabel = "INPUT",
       description = "Pairs: a curation stage directory (its data/ is read) or Parquet files.")
   String input;
 
-  @Option(names = "--out", required = true, description = "Output directory.")
+  @Option(names = "--" + StageKeys.OUT, required = true, description = "Output directory.")
   String out;
 
   @Option(
-      names = "--model",
+      names = "--" + StageKeys.MODEL,
       required = true,
       description = "open_clip/Immich ONNX model directory (local or any Hadoop path).")
   String model;
 
-  @Option(names = "--batch-size", description = "Images/captions per session run (default: 32).")
-  int batchSize = 32;
+  @Option(
+      names = "--" + StageKeys.BATCH_SIZE,
+      description =
+          "Images/captions per session run (default: " + StageKeys.BATCH_SIZE_DEFAULT + ").")
+  int batchSize;
 
   @Option(
-      names = "--device",
-      description = "cpu, cuda, cuda:N or auto (GPU when the task holds one; default: auto).")
-  String device = "auto";
+      names = "--" + StageKeys.DEVICE,
+      description =
+          "cpu, cuda, cuda:N or auto (GPU when the task holds one; default: "
+              + StageKeys.DEVICE_DEFAULT
+              + ").")
+  String device;
 
   @Option(
-      names = "--precision",
-      description = "fp32 (float arrays) or fp16 (binary, little-endian halves). Default: fp32.")
-  String precision = "fp32";
+      names = "--" + Options.PRECISION,
+      description =
+          "fp32 (float arrays) or fp16 (binary, little-endian halves). Default: "
+              + Options.PRECISION_DEFAULT
+              + ".")
+  String precision;
 
-  @Option(names = "--text-only", description = "Embed captions only (metadata-only inputs).")
+  @Option(
+      names = "--" + Options.TEXT_ONLY,
+      description = "Embed captions only (metadata-only inputs).")
   boolean textOnly;
 
   @Option(
-      names = "--concurrent-shards",
+      names = "--" + Options.CONCURRENT_SHARDS,
       description = "Shards embedded at once (default: the default parallelism).")
   int concurrentShards;
 
   @Option(
-      names = "--max-pixels",
+      names = "--" + Options.MAX_PIXELS,
       description =
           "Largest image (width x height) decoded; larger ones get status too_large before their"
-              + " raster is allocated (default: 89478485, PIL's limit). Bounds executor memory.")
-  long maxPixels = ImageDecoder.DEFAULT_MAX_PIXELS;
+              + " raster is allocated (default: "
+              + Options.MAX_PIXELS_DEFAULT
+              + ", PIL's limit). Bounds executor memory.")
+  long maxPixels;
 
-  @Option(names = "--overwrite", description = "Redo every shard (deletes the output first).")
+  @Option(
+      names = "--" + StageKeys.OVERWRITE,
+      description = "Redo every shard (deletes the output first).")
   boolean overwrite;
 
   @Mixin MappingOptions mapping;
-  @Mixin SparkOptions spark;
 
   @Override
-  public Integer call() {
-    try (Sparks s = spark.open("embed")) {
-      EmbedJob.Result r =
-          new EmbedJob(
-                  s.session(),
-                  new EmbedJob.Options(
-                      input,
-                      out,
-                      model,
-                      batchSize,
-                      device,
-                      precision,
-                      textOnly,
-                      overwrite,
-                      mapping.mapping(),
-                      concurrentShards,
-                      maxPixels))
-              .run();
-      System.out.print(r.render());
-      return 0;
-    }
+  Stage<EmbedJob.Options> stage() {
+    return new EmbedStage();
   }
 }

@@ -1,9 +1,9 @@
 package io.sparkclip.jobs.cli;
 
 import io.sparkclip.jobs.match.MatchQueriesJob;
-import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.Sparks;
-import java.util.concurrent.Callable;
+import io.sparkclip.jobs.match.MatchQueriesStage;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,35 +28,28 @@ import picocli.CommandLine.Parameters;
       "",
       "Next: sparkclip dedup /tmp/matched/data --out /tmp/dedup"
     })
-public final class MatchQueriesCommand implements Callable<Integer> {
+public final class MatchQueriesCommand extends StageCommand<MatchQueriesJob.Options> {
   @Parameters(index = "0", paramLabel = "INPUT", description = "Pairs (any recognised layout).")
   String input;
 
   @Option(
-      names = "--queries",
+      names = "--" + MatchQueriesJob.Options.QUERIES,
       required = true,
       description = "Query list: text file, one per line, or Parquet with a 'query' column.")
   String queries;
 
-  @Option(names = "--out", required = true, description = "Output directory.")
+  @Option(names = "--" + StageKeys.OUT, required = true, description = "Output directory.")
   String out;
 
-  @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
+  @Option(
+      names = "--" + StageKeys.OVERWRITE,
+      description = "Replace the output directory if it exists.")
   boolean overwrite;
 
   @Mixin MappingOptions mapping;
-  @Mixin SparkOptions spark;
 
   @Override
-  public Integer call() {
-    try (Sparks s = spark.open("match-queries")) {
-      CurationSummary summary =
-          new MatchQueriesJob(
-                  s.session(),
-                  new MatchQueriesJob.Options(input, queries, out, mapping.mapping(), overwrite))
-              .run();
-      System.out.print(summary.render());
-      return summary.balanced() ? 0 : 1;
-    }
+  Stage<MatchQueriesJob.Options> stage() {
+    return new MatchQueriesStage();
   }
 }

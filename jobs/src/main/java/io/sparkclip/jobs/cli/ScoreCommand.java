@@ -1,13 +1,12 @@
 package io.sparkclip.jobs.cli;
 
 import io.sparkclip.jobs.score.ScoreJob;
-import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.Sparks;
-import java.util.ArrayList;
+import io.sparkclip.jobs.score.ScoreJob.Options;
+import io.sparkclip.jobs.score.ScoreStage;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageKeys;
 import java.util.List;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -28,53 +27,46 @@ import picocli.CommandLine.Parameters;
       "",
       "Next: sparkclip filter /tmp/scored --min-clip-score 0.28 --out /tmp/filtered"
     })
-public final class ScoreCommand implements Callable<Integer> {
+public final class ScoreCommand extends StageCommand<ScoreJob.Options> {
   @Parameters(index = "0", paramLabel = "INPUT", description = "Output of sparkclip embed.")
   String input;
 
-  @Option(names = "--out", required = true, description = "Output directory.")
+  @Option(names = "--" + StageKeys.OUT, required = true, description = "Output directory.")
   String out;
 
   @Option(
-      names = "--model",
+      names = "--" + StageKeys.MODEL,
       required = true,
       description = "The model the pairs were embedded with.")
   String model;
 
   @Option(
-      names = "--template",
+      names = {"--template", "--" + Options.TEMPLATES},
       description = "Prompt template with {query} (repeatable; default: 5 CLIP-paper templates).")
-  List<String> templates = new ArrayList<>();
+  List<String> templates;
 
-  @Option(names = "--group-size", description = "Pairs per in-batch group K (default: 256).")
-  int groupSize = 256;
+  @Option(
+      names = "--" + Options.GROUP_SIZE,
+      description = "Pairs per in-batch group K (default: " + Options.GROUP_SIZE_DEFAULT + ").")
+  int groupSize;
 
-  @Option(names = "--device", description = "cpu, cuda, cuda:N or auto (default: auto).")
-  String device = "auto";
+  @Option(
+      names = "--" + StageKeys.BATCH_SIZE,
+      description = "Prompts per text-tower run (default: " + StageKeys.BATCH_SIZE_DEFAULT + ").")
+  int batchSize;
 
-  @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
+  @Option(
+      names = "--" + StageKeys.DEVICE,
+      description = "cpu, cuda, cuda:N or auto (default: " + StageKeys.DEVICE_DEFAULT + ").")
+  String device;
+
+  @Option(
+      names = "--" + StageKeys.OVERWRITE,
+      description = "Replace the output directory if it exists.")
   boolean overwrite;
 
-  @Mixin SparkOptions spark;
-
   @Override
-  public Integer call() {
-    try (Sparks s = spark.open("score")) {
-      CurationSummary summary =
-          new ScoreJob(
-                  s.session(),
-                  new ScoreJob.Options(
-                      input,
-                      out,
-                      model,
-                      templates.isEmpty() ? ScoreJob.DEFAULT_TEMPLATES : templates,
-                      groupSize,
-                      64,
-                      device,
-                      overwrite))
-              .run();
-      System.out.print(summary.render());
-      return summary.balanced() ? 0 : 1;
-    }
+  Stage<ScoreJob.Options> stage() {
+    return new ScoreStage();
   }
 }

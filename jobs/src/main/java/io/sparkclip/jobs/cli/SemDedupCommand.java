@@ -1,10 +1,10 @@
 package io.sparkclip.jobs.cli;
 
 import io.sparkclip.jobs.semdedup.SemDedupJob;
-import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.KeepPolicy;
-import io.sparkclip.jobs.stage.Sparks;
-import java.util.concurrent.Callable;
+import io.sparkclip.jobs.semdedup.SemDedupJob.Options;
+import io.sparkclip.jobs.semdedup.SemDedupStage;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageKeys;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -30,107 +30,87 @@ import picocli.CommandLine.Parameters;
       "Cost: k-means plus sum over clusters of n_c^2/2 cosine products; more --clusters means",
       "smaller clusters and fewer products (auto: one cluster per ~1,000 rows)."
     })
-public final class SemDedupCommand implements Callable<Integer> {
+public final class SemDedupCommand extends StageCommand<SemDedupJob.Options> {
   @Parameters(
       index = "0",
       paramLabel = "INPUT",
       description = "Embedded pairs (the output of embed, score or filter).")
   String input;
 
-  @Option(names = "--out", required = true, description = "Output directory.")
+  @Option(names = "--" + StageKeys.OUT, required = true, description = "Output directory.")
   String out;
 
-  @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
+  @Option(
+      names = "--" + StageKeys.OVERWRITE,
+      description = "Replace the output directory if it exists.")
   boolean overwrite;
 
   @Option(
-      names = "--clusters",
-      defaultValue = "0",
+      names = "--" + Options.CLUSTERS,
       description =
-          "k-means k; 0 = auto, one per ~1,000 embedded rows (default: ${DEFAULT-VALUE}).")
+          "k-means k; 0 = auto, one per ~1,000 embedded rows (default: "
+              + Options.CLUSTERS_DEFAULT
+              + ").")
   int clusters;
 
   @Option(
-      names = "--epsilon",
-      defaultValue = "0.01",
+      names = "--" + Options.EPSILON,
       description =
           "Pairs with cosine >= 1 - epsilon are duplicates (SemDeDup/NeMo Curator: 0.01;"
-              + " default: ${DEFAULT-VALUE}).")
+              + " default: "
+              + Options.EPSILON_DEFAULT
+              + ").")
   double epsilon;
 
   @Option(
-      names = "--embedding-col",
-      defaultValue = "image_embedding",
+      names = "--" + Options.EMBEDDING_COL,
       description =
-          "Embedding column, array<float> or fp16 binary (default: ${DEFAULT-VALUE}; use"
-              + " text_embedding for --text-only data).")
+          "Embedding column, array<float> or fp16 binary (default: "
+              + Options.EMBEDDING_COL_DEFAULT
+              + "; use text_embedding for --text-only data).")
   String embeddingCol;
 
   @Option(
-      names = "--kmeans-iterations",
-      defaultValue = "20",
-      description = "Max k-means iterations (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.KMEANS_ITERATIONS,
+      description = "Max k-means iterations (default: " + Options.KMEANS_ITERATIONS_DEFAULT + ").")
   int kmeansIterations;
 
   @Option(
-      names = "--train-fraction",
-      defaultValue = "1.0",
+      names = "--" + Options.TRAIN_FRACTION,
       description =
-          "Train k-means on this random fraction of the rows; all rows are assigned"
-              + " (default: ${DEFAULT-VALUE}).")
+          "Train k-means on this random fraction of the rows; all rows are assigned (default: "
+              + Options.TRAIN_FRACTION_DEFAULT
+              + ").")
   double trainFraction;
 
   @Option(
-      names = "--seed",
-      defaultValue = "0",
-      description = "k-means and sampling seed (default: ${DEFAULT-VALUE}).")
+      names = "--" + Options.SEED,
+      description = "k-means and sampling seed (default: " + Options.SEED_DEFAULT + ").")
   long seed;
 
   @Option(
-      names = "--keep",
-      defaultValue = "largest",
+      names = "--" + StageKeys.KEEP,
       description =
-          "Row kept per group: largest, lowest-uid, longest-caption (default: ${DEFAULT-VALUE}).")
+          "Row kept per group: largest, lowest-uid, longest-caption (default: "
+              + StageKeys.KEEP_DEFAULT
+              + ").")
   String keep;
 
   @Option(
-      names = "--mark-only",
+      names = "--" + StageKeys.MARK_ONLY,
       description = "Keep duplicates in data with dup_of set instead of rejecting them.")
   boolean markOnly;
 
   @Option(
-      names = "--max-iterations",
-      defaultValue = "50",
-      description = "Max connected-component rounds (default: ${DEFAULT-VALUE}).")
+      names = "--" + StageKeys.MAX_ITERATIONS,
+      description =
+          "Max connected-component rounds (default: " + StageKeys.MAX_ITERATIONS_DEFAULT + ").")
   int maxIterations;
 
   @Mixin MappingOptions mapping;
-  @Mixin SparkOptions spark;
-
-  SemDedupJob.Options options() {
-    return new SemDedupJob.Options(
-        input,
-        out,
-        mapping.mapping(),
-        overwrite,
-        embeddingCol,
-        clusters,
-        epsilon,
-        kmeansIterations,
-        trainFraction,
-        seed,
-        KeepPolicy.fromLabel(keep),
-        markOnly,
-        maxIterations);
-  }
 
   @Override
-  public Integer call() {
-    SemDedupJob.Options o = options();
-    try (Sparks s = spark.open("semdedup")) {
-      CurationSummary summary = new SemDedupJob(s.session(), o).run();
-      System.out.print(summary.render());
-      return summary.balanced() ? 0 : 1;
-    }
+  Stage<SemDedupJob.Options> stage() {
+    return new SemDedupStage();
   }
 }

@@ -5,22 +5,26 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
-import io.sparkclip.jobs.balance.BalanceJob;
-import io.sparkclip.jobs.dedup.DedupJob;
-import io.sparkclip.jobs.embed.EmbedJob;
-import io.sparkclip.jobs.filter.FilterJob;
-import io.sparkclip.jobs.match.MatchQueriesJob;
-import io.sparkclip.jobs.score.ScoreJob;
-import io.sparkclip.jobs.semdedup.SemDedupJob;
+import io.sparkclip.jobs.balance.BalanceStage;
+import io.sparkclip.jobs.dedup.DedupStage;
+import io.sparkclip.jobs.embed.EmbedStage;
+import io.sparkclip.jobs.filter.FilterStage;
+import io.sparkclip.jobs.match.MatchQueriesStage;
+import io.sparkclip.jobs.score.ScoreStage;
+import io.sparkclip.jobs.semdedup.SemDedupStage;
 import io.sparkclip.jobs.stage.ConsoleProgress;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
-import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.stage.Paths;
-import io.sparkclip.schemas.ColumnMapping;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
+import io.sparkclip.jobs.stage.StageRunner;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import java.io.File;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,13 +41,39 @@ import org.slf4j.LoggerFactory;
  * conf/curate.example.conf}): match-queries → dedup → balance → embed → score → filter (→
  * semdedup). Each stage writes its own directory under {@code out} ({@code 1-match-queries/}, …),
  * the next stage reads its {@code data/}; {@code out/_funnel.json} has rows in/out and rejects per
- * stage and reason, and the console shows a progress bar per stage. Stages can be left out of
- * {@code stages}; a left-out stage is skipped and the next one reads the previous output.
+ * stage and reason, and the console shows progress per stage. Stages can be left out of {@code
+ * stages}; a left-out stage is skipped and the next one reads the previous output.
+ *
+ * <p>A stage's options are the keys of its config section ({@code dedup { phash-distance = 6 }}),
+ * then the top-level keys ({@code model}, {@code batch-size}, …), then the stage's own defaults:
+ * the same keys and defaults as the stage's command flags. Every stage's options are resolved and
+ * checked before the first one runs.
  */
 public final class CurateJob {
   private static final Logger LOG = LoggerFactory.getLogger(CurateJob.class);
-  public static final List<String> ALL_STAGES =
-      List.of("match-queries", "dedup", "balance", "embed", "score", "filter", "semdedup");
+
+  /** Stages run unless {@code stages} says otherwise (semdedup is opt-in). */
+  public static final List<String> STAGES_DEFAULT =
+      List.of(
+          Stages.MATCH_QUERIES,
+          Stages.DEDUP,
+          Stages.BALANCE,
+          Stages.EMBED,
+          Stages.SCORE,
+          Stages.FILTER);
+
+  public static final String STAGES = "stages";
+
+  /** Every stage curate can run, in the order it runs them. */
+  static final List<Stage<?>> ALL =
+      List.of(
+          new MatchQueriesStage(),
+          new DedupStage(),
+          new BalanceStage(),
+          new EmbedStage(),
+          new ScoreStage(),
+          new FilterStage(),
+          new SemDedupStage());
 
   /** One stage as run: its directory and what it did. */
   public record StageResult(
@@ -54,17 +84,31 @@ public final class CurateJob {
       Map<String, Long> rejected,
       double seconds) {}
 
-  private final SparkSession spark;
-  private final Config conf;
-
-  public CurateJob(SparkSession spark, Config conf) {
-    this.spark = spark;
-    this.conf = conf;
+  /** A stage with its resolved options, ready to run. */
+  public record Planned<O>(Stage<O> stage, O options, String dir) {
+    CurationSummary run(StageRunner runner, String label) {
+      return runner.run(stage, options, label);
+    }
   }
 
-  /** Reads a config file (or none: the built-in defaults), overrides applied on top. */
+  private final SparkSession spark;
+  private final Config conf;
+  private final ConsoleProgress.Mode progress;
+  private final PrintStream console;
+
+  public CurateJob(SparkSession spark, Config conf) {
+    this(spark, conf, ConsoleProgress.Mode.AUTO, System.err);
+  }
+
+  public CurateJob(SparkSession spark, Config conf, ConsoleProgress.Mode progress, PrintStream c) {
+    this.spark = spark;
+    this.conf = conf;
+    this.progress = progress;
+    this.console = c;
+  }
+
+  /** Reads a config file (or none: every stage's defaults), overrides applied on top. */
   public static Config load(String file, Map<String, String> overrides) {
-    Config base = ConfigFactory.parseResources(CurateJob.class, "curate-defaults.conf");
     Config user = ConfigFactory.empty();
     if (file != null) {
       File f = new File(file);
@@ -79,216 +123,127 @@ public final class CurateJob {
       } catch (ConfigException e) {
         throw new SparkclipException(
             "Config file '" + file + "' is not valid HOCON: " + e.getMessage(),
-            "curate parses it with Typesafe Config.",
+            "curate reads it with Typesafe Config.",
             "Fix the syntax at the line named above (see conf/curate.example.conf).");
       }
     }
     Map<String, Object> o = new LinkedHashMap<>();
     overrides.forEach((k, v) -> o.put(k, v));
-    Config c =
-        ConfigFactory.parseMap(o, "command line").withFallback(user).withFallback(base).resolve();
+    Config c = ConfigFactory.parseMap(o, "command line").withFallback(user).resolve();
     validate(c);
     return c;
   }
 
   private static void validate(Config c) {
-    for (String k : List.of("input", "out", "model", "queries")) {
+    for (String k : List.of(StageKeys.INPUT, StageKeys.OUT)) {
       if (!c.hasPath(k) || c.getString(k).isBlank()) {
         throw new SparkclipException(
             "The curate config has no '" + k + "'.",
-            "curate needs input, out, queries and model.",
+            "curate needs input and out (and queries and model for the stages that use them).",
             "Set it in the config file or on the command line (--" + k + ").");
       }
     }
-    for (String s : c.getStringList("stages")) {
-      if (!ALL_STAGES.contains(s)) {
+    for (String s : stages(c)) {
+      if (!Stages.CURATION_ORDER.contains(s)) {
         throw new SparkclipException(
             "Unknown stage '" + s + "' in stages.",
-            "curate runs " + ALL_STAGES + ", in that order.",
+            "curate runs " + Stages.CURATION_ORDER + ", in that order.",
             "Remove it or spell it as listed.");
       }
     }
   }
 
+  static List<String> stages(Config c) {
+    return c.hasPath(STAGES) ? c.getStringList(STAGES) : STAGES_DEFAULT;
+  }
+
+  /** A stage's conf: its section, then the top-level keys, then (inside the stage) its defaults. */
+  static StageConf stageConf(Config conf, String stage) {
+    Config top = conf;
+    for (String s : Stages.CURATION_ORDER) {
+      top = top.withoutPath(s);
+    }
+    top = top.withoutPath(STAGES);
+    Config section = conf.hasPath(stage) ? conf.getConfig(stage) : ConfigFactory.empty();
+    return StageConf.of(section.withFallback(top), "curate config, " + stage);
+  }
+
+  /** The enabled stages with their options, input and output directories, in run order. */
+  public List<Planned<?>> plan() {
+    Set<String> enabled = Set.copyOf(stages(conf));
+    String out = conf.getString(StageKeys.OUT);
+    String current = conf.getString(StageKeys.INPUT);
+    List<Planned<?>> plan = new ArrayList<>();
+    int n = 0;
+    for (Stage<?> stage : ALL) {
+      if (!enabled.contains(stage.name())) {
+        continue;
+      }
+      n++;
+      String dir = new Path(out, n + "-" + stage.name()).toString();
+      StageConf c =
+          stageConf(conf, stage.name())
+              .with(StageKeys.INPUT, current)
+              .with(StageKeys.OUT, dir)
+              .with(StageKeys.OVERWRITE, false);
+      plan.add(planned(stage, c, dir));
+      current = CurationOutput.data(dir);
+    }
+    return plan;
+  }
+
+  private static <O> Planned<O> planned(Stage<O> stage, StageConf c, String dir) {
+    return new Planned<>(stage, stage.options(c), dir);
+  }
+
   public List<StageResult> run() {
     long start = System.nanoTime();
-    String out = conf.getString("out");
-    boolean overwrite = conf.getBoolean("overwrite");
-    Paths.prepareOutput(spark, out, overwrite);
-    Set<String> enabled = Set.copyOf(conf.getStringList("stages"));
-    String model = conf.getString("model");
-    if (enabled.contains("embed") || enabled.contains("score")) {
+    List<Planned<?>> plan = plan();
+    if (plan.stream()
+        .anyMatch(p -> Set.of(Stages.EMBED, Stages.SCORE).contains(p.stage().name()))) {
       // Fail fast on a bad model before hours of dedup.
-      io.sparkclip.udfs.embed.Embedders.modelDirectory(model);
+      io.sparkclip.udfs.embed.Embedders.modelDirectory(conf.getString(StageKeys.MODEL));
     }
-    String current = conf.getString("input");
+    String out = conf.getString(StageKeys.OUT);
+    Paths.prepareOutput(
+        spark,
+        out,
+        conf.hasPath(StageKeys.OVERWRITE)
+            ? conf.getBoolean(StageKeys.OVERWRITE)
+            : StageKeys.OVERWRITE_DEFAULT);
     List<StageResult> results = new ArrayList<>();
     int n = 0;
-    try (ConsoleProgress progress = ConsoleProgress.attach(spark)) {
-      for (String stage : ALL_STAGES) {
-        if (!enabled.contains(stage)) {
-          continue;
-        }
+    try (StageRunner runner = new StageRunner(spark, progress, console)) {
+      for (Planned<?> p : plan) {
         n++;
-        String dir = new Path(out, n + "-" + stage).toString();
-        progress.stage(String.format("curate %d/%d %s", n, enabled.size(), stage));
+        String name = p.stage().name();
         long t0 = System.nanoTime();
-        StageResult r = runStage(stage, current, dir, model);
+        CurationSummary s = p.run(runner, String.format("curate %d/%d %s", n, plan.size(), name));
+        Map<String, Long> rejected = new LinkedHashMap<>();
+        s.rejected()
+            .forEach((st, reasons) -> reasons.forEach((k, v) -> rejected.merge(k, v, Long::sum)));
+        StageResult r =
+            new StageResult(
+                name, p.dir(), s.rowsIn(), s.rowsOut(), rejected, (System.nanoTime() - t0) / 1e9);
         results.add(r);
         LOG.info(
             "{}: {} rows in, {} out, {} in {}s",
-            stage,
+            name,
             r.rowsIn(),
             r.rowsOut(),
             r.rejected(),
-            String.format(Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9));
-        current = CurationOutput.data(dir);
+            String.format(Locale.ROOT, "%.1f", r.seconds()));
       }
     }
     writeFunnel(out, results, (System.nanoTime() - start) / 1e9);
     return results;
   }
 
-  private StageResult runStage(String stage, String input, String dir, String model) {
-    long t0 = System.nanoTime();
-    CurationSummary s;
-    switch (stage) {
-      case "match-queries" -> {
-        String queries = conf.getString("queries");
-        s =
-            new MatchQueriesJob(
-                    spark,
-                    new MatchQueriesJob.Options(input, queries, dir, ColumnMapping.DETECT, false))
-                .run();
-      }
-      case "dedup" -> {
-        Config d = conf.getConfig("dedup");
-        DedupJob.Options base = DedupJob.Options.defaults(input, dir);
-        s =
-            new DedupJob(
-                    spark,
-                    new DedupJob.Options(
-                        input,
-                        dir,
-                        ColumnMapping.DETECT,
-                        false,
-                        d.getBoolean("exact-url"),
-                        base.urlKey(),
-                        base.trackingParams(),
-                        d.getBoolean("exact-image"),
-                        d.getBoolean("near-image"),
-                        d.getInt("phash-distance"),
-                        base.phashBands(),
-                        d.getDouble("image-distance"),
-                        base.keepUndecodable(),
-                        d.getBoolean("near-caption"),
-                        d.getDouble("caption-jaccard"),
-                        base.shingleSize(),
-                        base.minhashBands(),
-                        base.minhashRows(),
-                        KeepPolicy.fromLabel(d.getString("keep")),
-                        false,
-                        base.maxIterations()))
-                .run();
-      }
-      case "balance" -> {
-        Config b = conf.getConfig("balance");
-        s =
-            new BalanceJob(
-                    spark,
-                    new BalanceJob.Options(
-                        input,
-                        dir,
-                        ColumnMapping.DETECT,
-                        false,
-                        BalanceJob.Mode.valueOf(b.getString("mode").toUpperCase(Locale.ROOT)),
-                        b.getLong("cap"),
-                        b.getLong("seed")))
-                .run();
-      }
-      case "embed" -> {
-        Config e = conf.getConfig("embed");
-        EmbedJob.Result r =
-            new EmbedJob(
-                    spark,
-                    new EmbedJob.Options(
-                        input,
-                        dir,
-                        model,
-                        e.getInt("batch-size"),
-                        e.getString("device"),
-                        e.getString("precision"),
-                        e.getBoolean("text-only"),
-                        false,
-                        ColumnMapping.DETECT,
-                        0,
-                        e.getLong("max-pixels")))
-                .run();
-        long rows = spark.read().parquet(CurationOutput.data(dir)).count();
-        return new StageResult(stage, dir, rows, rows, Map.of(), (System.nanoTime() - t0) / 1e9);
-      }
-      case "score" -> {
-        Config c = conf.getConfig("score");
-        s =
-            new ScoreJob(
-                    spark,
-                    new ScoreJob.Options(
-                        input,
-                        dir,
-                        model,
-                        c.getStringList("templates"),
-                        c.getInt("group-size"),
-                        conf.getConfig("embed").getInt("batch-size"),
-                        conf.getConfig("embed").getString("device"),
-                        false))
-                .run();
-      }
-      case "filter" -> {
-        Config f = conf.getConfig("filter");
-        s =
-            new FilterJob(
-                    spark,
-                    new FilterJob.Options(
-                        input,
-                        dir,
-                        optDouble(f, "min-clip-score"),
-                        optDouble(f, "top-percent"),
-                        optDouble(f, "per-query-top-percent"),
-                        f.hasPath("max-rank") ? f.getInt("max-rank") : null,
-                        optDouble(f, "min-query-score"),
-                        false))
-                .run();
-      }
-      case "semdedup" -> {
-        Config d = conf.getConfig("semdedup");
-        s =
-            new SemDedupJob(
-                    spark,
-                    SemDedupJob.Options.of(input, dir)
-                        .withEmbeddingCol(d.getString("embedding-col"))
-                        .withClusters(d.getInt("clusters"))
-                        .withEpsilon(d.getDouble("epsilon"))
-                        .withKeep(KeepPolicy.fromLabel(d.getString("keep"))))
-                .run();
-      }
-      default -> throw new IllegalStateException("unknown stage " + stage);
-    }
-    Map<String, Long> rejected = new LinkedHashMap<>();
-    s.rejected()
-        .forEach((st, reasons) -> reasons.forEach((k, v) -> rejected.merge(k, v, Long::sum)));
-    return new StageResult(
-        stage, dir, s.rowsIn(), s.rowsOut(), rejected, (System.nanoTime() - t0) / 1e9);
-  }
-
-  private static Double optDouble(Config c, String key) {
-    return c.hasPath(key) ? c.getDouble(key) : null;
-  }
-
   private void writeFunnel(String out, List<StageResult> results, double seconds) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("input", conf.getString("input"));
     m.put("output", out);
-    m.put("model", conf.getString("model"));
+    m.put("model", conf.hasPath(StageKeys.MODEL) ? conf.getString(StageKeys.MODEL) : null);
     List<Map<String, Object>> stages = new ArrayList<>();
     for (StageResult r : results) {
       Map<String, Object> s = new LinkedHashMap<>();

@@ -23,7 +23,7 @@ import java.util.Arrays;
  *
  * <p>On the generator's ground truth (3 seeds, 244 injected near duplicates, 2,587 distinct pairs
  * within pHash 14 and colour 12), copies stayed at or below 11.6 and distinct pairs at or above
- * 17.0 ({@link DedupJob#DEFAULT_IMAGE_DISTANCE} is 14). Pure Java, no Spark, thread-safe.
+ * 17.0 ({@link DedupJob.Options#IMAGE_DISTANCE_DEFAULT} is 14). Pure Java, no Spark, thread-safe.
  */
 public final class CropTolerantThumbnail {
   /** Cells per side. */

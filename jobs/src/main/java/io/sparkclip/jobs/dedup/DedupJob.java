@@ -25,6 +25,8 @@ import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.jobs.stage.TextNormalizer;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
@@ -35,6 +37,7 @@ import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
@@ -77,21 +80,6 @@ public final class DedupJob {
   private static final Logger LOG = LoggerFactory.getLogger(DedupJob.class);
 
   /**
-   * Default largest pHash Hamming distance of near-duplicate candidates. Light crops (1–5 % per
-   * side) move pHash by up to 14 bits on the generator's ground truth; with 16 LSH bands every pair
-   * below 16 bits shares a band, so candidate recall is exact.
-   */
-  public static final int DEFAULT_PHASH_DISTANCE = 14;
-
-  /**
-   * Default largest {@link CropTolerantThumbnail} distance (0..255: mean difference of the 5 % most
-   * different cells of the crop-aligned 48×48 RGB thumbnails) that confirms a candidate pair as
-   * near duplicates. Measured on the generator's ground truth: copies at most 11.6, distinct images
-   * at least 17.0.
-   */
-  public static final double DEFAULT_IMAGE_DISTANCE = 14.0;
-
-  /**
    * Cheap pre-filter before the thumbnail comparison: largest mean absolute difference (0..255) of
    * the 4×4 RGB colour grids. Loose on purpose (crops shift the grid); it only spares thumbnail
    * comparisons of pairs whose colours plainly differ.
@@ -100,7 +88,19 @@ public final class DedupJob {
 
   public enum UrlKey {
     URL,
-    URL_CAPTION
+    URL_CAPTION;
+
+    static UrlKey fromLabel(String label) {
+      return switch (label.toLowerCase(Locale.ROOT)) {
+        case "url" -> URL;
+        case "url_caption", "url+caption" -> URL_CAPTION;
+        default ->
+            throw new SparkclipException(
+                "Unknown --url-key '" + label + "'.",
+                "The exact URL stage groups by url or by url and caption.",
+                "Use --url-key url or --url-key url_caption.");
+      };
+    }
   }
 
   public record Options(
@@ -125,106 +125,78 @@ public final class DedupJob {
       KeepPolicy keep,
       boolean markOnly,
       int maxIterations) {
+    public static final String EXACT_URL = "exact-url";
+    public static final boolean EXACT_URL_DEFAULT = true;
 
-    public static Options defaults(String input, String out) {
-      return new Options(
-          input,
-          out,
-          ColumnMapping.DETECT,
-          false,
-          true,
-          UrlKey.URL_CAPTION,
-          UrlNormalizer.DEFAULT_TRACKING,
-          true,
-          true,
-          DEFAULT_PHASH_DISTANCE,
-          16,
-          DEFAULT_IMAGE_DISTANCE,
-          false,
-          false,
-          0.8,
-          5,
-          20,
-          5,
-          KeepPolicy.LARGEST,
-          false,
-          50);
-    }
+    /** url or url_caption (LAION). */
+    public static final String URL_KEY = "url-key";
 
-    public Options withOverwrite(boolean o) {
-      return new Options(
-          input,
-          out,
-          mapping,
-          o,
-          exactUrl,
-          urlKey,
-          trackingParams,
-          exactImage,
-          nearImage,
-          phashDistance,
-          phashBands,
-          imageDistance,
-          keepUndecodable,
-          nearCaption,
-          captionJaccard,
-          shingleSize,
-          minhashBands,
-          minhashRows,
-          keep,
-          markOnly,
-          maxIterations);
-    }
+    public static final String URL_KEY_DEFAULT = "url_caption";
 
-    public Options withStages(boolean url, boolean sha, boolean image, boolean caption) {
-      return new Options(
-          input,
-          out,
-          mapping,
-          overwrite,
-          url,
-          urlKey,
-          trackingParams,
-          sha,
-          image,
-          phashDistance,
-          phashBands,
-          imageDistance,
-          keepUndecodable,
-          caption,
-          captionJaccard,
-          shingleSize,
-          minhashBands,
-          minhashRows,
-          keep,
-          markOnly,
-          maxIterations);
-    }
+    /** Query parameters stripped from URLs; a trailing * is a prefix. */
+    public static final String TRACKING_PARAMS = "tracking-params";
 
-    /** pHash candidate distance, LSH bands and the confirming thumbnail distance. */
-    public Options withNearImage(int distance, int bands, double thumbnailDistance) {
+    public static final String EXACT_IMAGE = "exact-image";
+    public static final boolean EXACT_IMAGE_DEFAULT = true;
+    public static final String NEAR_IMAGE = "near-image";
+    public static final boolean NEAR_IMAGE_DEFAULT = true;
+    public static final String PHASH_DISTANCE = "phash-distance";
+
+    /**
+     * Largest pHash Hamming distance of near-duplicate candidates. Light crops (1–5 % per side)
+     * move pHash by up to 14 bits on the generator's ground truth; with 16 LSH bands every pair
+     * below 16 bits shares a band, so candidate recall is exact.
+     */
+    public static final int PHASH_DISTANCE_DEFAULT = 14;
+
+    public static final String PHASH_BANDS = "phash-bands";
+    public static final int PHASH_BANDS_DEFAULT = 16;
+    public static final String IMAGE_DISTANCE = "image-distance";
+
+    /**
+     * Largest {@link CropTolerantThumbnail} distance (0..255: mean difference of the 5 % most
+     * different cells of the crop-aligned 48×48 RGB thumbnails) that confirms a candidate pair as
+     * near duplicates. Measured on the generator's ground truth: copies at most 11.6, distinct
+     * images at least 17.0.
+     */
+    public static final double IMAGE_DISTANCE_DEFAULT = 14.0;
+
+    public static final String KEEP_UNDECODABLE = "keep-undecodable";
+    public static final boolean KEEP_UNDECODABLE_DEFAULT = false;
+    public static final String NEAR_CAPTION = "near-caption";
+    public static final boolean NEAR_CAPTION_DEFAULT = false;
+    public static final String CAPTION_JACCARD = "caption-jaccard";
+    public static final double CAPTION_JACCARD_DEFAULT = 0.8;
+    public static final String SHINGLE_SIZE = "shingle-size";
+    public static final int SHINGLE_SIZE_DEFAULT = 5;
+    public static final String MINHASH_BANDS = "minhash-bands";
+    public static final int MINHASH_BANDS_DEFAULT = 20;
+    public static final String MINHASH_ROWS = "minhash-rows";
+    public static final int MINHASH_ROWS_DEFAULT = 5;
+
+    public static Options from(StageConf c) {
       return new Options(
-          input,
-          out,
-          mapping,
-          overwrite,
-          exactUrl,
-          urlKey,
-          trackingParams,
-          exactImage,
-          nearImage,
-          distance,
-          bands,
-          thumbnailDistance,
-          keepUndecodable,
-          nearCaption,
-          captionJaccard,
-          shingleSize,
-          minhashBands,
-          minhashRows,
-          keep,
-          markOnly,
-          maxIterations);
+          c.string(StageKeys.INPUT, null),
+          c.string(StageKeys.OUT, null),
+          c.mapping(),
+          c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT),
+          c.bool(EXACT_URL, EXACT_URL_DEFAULT),
+          UrlKey.fromLabel(c.string(URL_KEY, URL_KEY_DEFAULT)),
+          c.strings(TRACKING_PARAMS, UrlNormalizer.DEFAULT_TRACKING),
+          c.bool(EXACT_IMAGE, EXACT_IMAGE_DEFAULT),
+          c.bool(NEAR_IMAGE, NEAR_IMAGE_DEFAULT),
+          c.integer(PHASH_DISTANCE, PHASH_DISTANCE_DEFAULT),
+          c.integer(PHASH_BANDS, PHASH_BANDS_DEFAULT),
+          c.decimal(IMAGE_DISTANCE, IMAGE_DISTANCE_DEFAULT),
+          c.bool(KEEP_UNDECODABLE, KEEP_UNDECODABLE_DEFAULT),
+          c.bool(NEAR_CAPTION, NEAR_CAPTION_DEFAULT),
+          c.decimal(CAPTION_JACCARD, CAPTION_JACCARD_DEFAULT),
+          c.integer(SHINGLE_SIZE, SHINGLE_SIZE_DEFAULT),
+          c.integer(MINHASH_BANDS, MINHASH_BANDS_DEFAULT),
+          c.integer(MINHASH_ROWS, MINHASH_ROWS_DEFAULT),
+          KeepPolicy.fromLabel(c.string(StageKeys.KEEP, StageKeys.KEEP_DEFAULT)),
+          c.bool(StageKeys.MARK_ONLY, StageKeys.MARK_ONLY_DEFAULT),
+          c.integer(StageKeys.MAX_ITERATIONS, StageKeys.MAX_ITERATIONS_DEFAULT));
     }
 
     void validate() {

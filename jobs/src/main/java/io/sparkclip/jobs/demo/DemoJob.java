@@ -108,7 +108,7 @@ public final class DemoJob {
     o.put("overwrite", String.valueOf(options.overwrite()));
     o.put("balance.cap", String.valueOf(options.cap()));
     o.put("score.group-size", "64");
-    o.put("embed.batch-size", "64");
+    o.put("batch-size", "64");
     o.put("filter.min-clip-score", String.format(Locale.ROOT, "%.4f", threshold));
     List<CurateJob.StageResult> funnel = new CurateJob(spark, CurateJob.load(null, o)).run();
     console.print(CurateJob.render(funnel));

@@ -8,6 +8,8 @@ import static org.apache.spark.sql.functions.when;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.SparkclipException;
@@ -82,110 +84,31 @@ public final class EmbedJob {
       int concurrentShards,
       // Images above this many pixels get status too_large before their raster is allocated.
       long maxPixels) {
+    public static final String PRECISION = "precision";
+    public static final String PRECISION_DEFAULT = "fp32";
+    public static final String TEXT_ONLY = "text-only";
+    public static final boolean TEXT_ONLY_DEFAULT = false;
 
-    public static Options of(String input, String out, String model) {
-      return new Options(
-          input,
-          out,
-          model,
-          32,
-          "auto",
-          "fp32",
-          false,
-          false,
-          ColumnMapping.DETECT,
-          0,
-          ImageDecoder.DEFAULT_MAX_PIXELS);
-    }
+    /** Shards embedded at once; 0 = the default parallelism. */
+    public static final String CONCURRENT_SHARDS = "concurrent-shards";
 
-    public Options withOverwrite(boolean v) {
-      return new Options(
-          input,
-          out,
-          model,
-          batchSize,
-          device,
-          precision,
-          textOnly,
-          v,
-          mapping,
-          concurrentShards,
-          maxPixels);
-    }
+    public static final int CONCURRENT_SHARDS_DEFAULT = 0;
+    public static final String MAX_PIXELS = "max-pixels";
+    public static final long MAX_PIXELS_DEFAULT = ImageDecoder.DEFAULT_MAX_PIXELS;
 
-    public Options withTextOnly(boolean v) {
+    public static Options from(StageConf c) {
       return new Options(
-          input,
-          out,
-          model,
-          batchSize,
-          device,
-          precision,
-          v,
-          overwrite,
-          mapping,
-          concurrentShards,
-          maxPixels);
-    }
-
-    public Options withBatchSize(int v) {
-      return new Options(
-          input,
-          out,
-          model,
-          v,
-          device,
-          precision,
-          textOnly,
-          overwrite,
-          mapping,
-          concurrentShards,
-          maxPixels);
-    }
-
-    public Options withPrecision(String v) {
-      return new Options(
-          input,
-          out,
-          model,
-          batchSize,
-          device,
-          v,
-          textOnly,
-          overwrite,
-          mapping,
-          concurrentShards,
-          maxPixels);
-    }
-
-    public Options withDevice(String v) {
-      return new Options(
-          input,
-          out,
-          model,
-          batchSize,
-          v,
-          precision,
-          textOnly,
-          overwrite,
-          mapping,
-          concurrentShards,
-          maxPixels);
-    }
-
-    public Options withMaxPixels(long v) {
-      return new Options(
-          input,
-          out,
-          model,
-          batchSize,
-          device,
-          precision,
-          textOnly,
-          overwrite,
-          mapping,
-          concurrentShards,
-          v);
+          c.string(StageKeys.INPUT, null),
+          c.string(StageKeys.OUT, null),
+          c.string(StageKeys.MODEL, null),
+          c.integer(StageKeys.BATCH_SIZE, StageKeys.BATCH_SIZE_DEFAULT),
+          c.string(StageKeys.DEVICE, StageKeys.DEVICE_DEFAULT),
+          c.string(PRECISION, PRECISION_DEFAULT),
+          c.bool(TEXT_ONLY, TEXT_ONLY_DEFAULT),
+          c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT),
+          c.mapping(),
+          c.integer(CONCURRENT_SHARDS, CONCURRENT_SHARDS_DEFAULT),
+          c.longValue(MAX_PIXELS, MAX_PIXELS_DEFAULT));
     }
 
     void validate() {

@@ -11,6 +11,8 @@ import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
@@ -51,38 +53,32 @@ public final class FilterJob {
       Integer maxRank,
       Double minQueryScore,
       boolean overwrite) {
-    public static Options of(String input, String out) {
-      return new Options(input, out, null, null, null, null, null, false);
-    }
+    /** Reject clip_score below this (LAION: 0.28 for OpenAI ViT-B/32). */
+    public static final String MIN_CLIP_SCORE = "min-clip-score";
 
-    public Options withMinClipScore(Double v) {
-      return new Options(
-          input, out, v, topPercent, perQueryTopPercent, maxRank, minQueryScore, overwrite);
-    }
+    /** Keep the global top P% by clip_score (DataComp: 30). */
+    public static final String TOP_PERCENT = "top-percent";
 
-    public Options withTopPercent(Double v) {
-      return new Options(
-          input, out, minClipScore, v, perQueryTopPercent, maxRank, minQueryScore, overwrite);
-    }
+    /** Keep each query's top P% by clip_score. */
+    public static final String PER_QUERY_TOP_PERCENT = "per-query-top-percent";
 
-    public Options withPerQueryTopPercent(Double v) {
-      return new Options(
-          input, out, minClipScore, topPercent, v, maxRank, minQueryScore, overwrite);
-    }
+    /** Reject when the own caption ranks below R in its in-batch group. */
+    public static final String MAX_RANK = "max-rank";
 
-    public Options withMaxRank(Integer v) {
-      return new Options(
-          input, out, minClipScore, topPercent, perQueryTopPercent, v, minQueryScore, overwrite);
-    }
+    /** Reject query_score below this. */
+    public static final String MIN_QUERY_SCORE = "min-query-score";
 
-    public Options withMinQueryScore(Double v) {
+    /** Every rule is off unless set. */
+    public static Options from(StageConf c) {
       return new Options(
-          input, out, minClipScore, topPercent, perQueryTopPercent, maxRank, v, overwrite);
-    }
-
-    public Options withOverwrite(boolean o) {
-      return new Options(
-          input, out, minClipScore, topPercent, perQueryTopPercent, maxRank, minQueryScore, o);
+          c.string(StageKeys.INPUT, null),
+          c.string(StageKeys.OUT, null),
+          c.optDecimal(MIN_CLIP_SCORE),
+          c.optDecimal(TOP_PERCENT),
+          c.optDecimal(PER_QUERY_TOP_PERCENT),
+          c.optInteger(MAX_RANK),
+          c.optDecimal(MIN_QUERY_SCORE),
+          c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT));
     }
 
     void validate() {

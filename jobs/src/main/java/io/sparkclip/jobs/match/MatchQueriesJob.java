@@ -15,6 +15,8 @@ import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.PairStatus;
@@ -54,12 +56,16 @@ public final class MatchQueriesJob {
 
   public record Options(
       String input, String queries, String out, ColumnMapping mapping, boolean overwrite) {
-    public static Options of(String input, String queries, String out) {
-      return new Options(input, queries, out, ColumnMapping.DETECT, false);
-    }
+    /** Query list: text, one per line, or Parquet with a {@code query} column. */
+    public static final String QUERIES = "queries";
 
-    public Options withOverwrite(boolean o) {
-      return new Options(input, queries, out, mapping, o);
+    public static Options from(StageConf c) {
+      return new Options(
+          c.string(StageKeys.INPUT, null),
+          c.string(QUERIES, null),
+          c.string(StageKeys.OUT, null),
+          c.mapping(),
+          c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT));
     }
 
     void validate() {

@@ -18,6 +18,8 @@ import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.Stages;
@@ -66,15 +68,6 @@ import scala.collection.Seq;
 public final class ScoreJob {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreJob.class);
 
-  /** Prompt templates from the CLIP paper's ImageNet ensemble (a few of the 80). */
-  public static final List<String> DEFAULT_TEMPLATES =
-      List.of(
-          "a photo of a {query}.",
-          "a picture of a {query}.",
-          "an image of a {query}.",
-          "a photo of the {query}.",
-          "a drawing of a {query}.");
-
   public record Options(
       String input,
       String out,
@@ -84,20 +77,33 @@ public final class ScoreJob {
       int batchSize,
       String device,
       boolean overwrite) {
-    public static Options of(String input, String out, String model) {
-      return new Options(input, out, model, DEFAULT_TEMPLATES, 256, 64, "auto", false);
-    }
+    /** Prompt templates with {@code {query}}. */
+    public static final String TEMPLATES = "templates";
 
-    public Options withGroupSize(int k) {
-      return new Options(input, out, model, templates, k, batchSize, device, overwrite);
-    }
+    /** Prompt templates from the CLIP paper's ImageNet ensemble (a few of the 80). */
+    public static final List<String> TEMPLATES_DEFAULT =
+        List.of(
+            "a photo of a {query}.",
+            "a picture of a {query}.",
+            "an image of a {query}.",
+            "a photo of the {query}.",
+            "a drawing of a {query}.");
 
-    public Options withTemplates(List<String> t) {
-      return new Options(input, out, model, t, groupSize, batchSize, device, overwrite);
-    }
+    /** In-batch contrastive groups of K pairs. */
+    public static final String GROUP_SIZE = "group-size";
 
-    public Options withOverwrite(boolean o) {
-      return new Options(input, out, model, templates, groupSize, batchSize, device, o);
+    public static final int GROUP_SIZE_DEFAULT = 256;
+
+    public static Options from(StageConf c) {
+      return new Options(
+          c.string(StageKeys.INPUT, null),
+          c.string(StageKeys.OUT, null),
+          c.required(StageKeys.MODEL, Stages.SCORE),
+          c.strings(TEMPLATES, TEMPLATES_DEFAULT),
+          c.integer(GROUP_SIZE, GROUP_SIZE_DEFAULT),
+          c.integer(StageKeys.BATCH_SIZE, StageKeys.BATCH_SIZE_DEFAULT),
+          c.string(StageKeys.DEVICE, StageKeys.DEVICE_DEFAULT),
+          c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT));
     }
 
     void validate() {

@@ -21,6 +21,8 @@ import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
@@ -97,124 +99,45 @@ public final class SemDedupJob {
       KeepPolicy keep,
       boolean markOnly,
       int maxIterations) {
+    /** Embedding column, array<float> or fp16 binary; text_embedding for text-only data. */
+    public static final String EMBEDDING_COL = "embedding-col";
 
-    public static Options of(String input, String out) {
-      return new Options(
-          input,
-          out,
-          ColumnMapping.DETECT,
-          false,
-          Columns.IMAGE_EMBEDDING,
-          0,
-          0.01,
-          20,
-          1.0,
-          0L,
-          KeepPolicy.LARGEST,
-          false,
-          50);
-    }
+    public static final String EMBEDDING_COL_DEFAULT = Columns.IMAGE_EMBEDDING;
 
-    public Options withOverwrite(boolean v) {
-      return new Options(
-          input,
-          out,
-          mapping,
-          v,
-          embeddingCol,
-          clusters,
-          epsilon,
-          kmeansIterations,
-          trainFraction,
-          seed,
-          keep,
-          markOnly,
-          maxIterations);
-    }
+    /** k-means k; 0 = one cluster per ~1,000 embedded rows. */
+    public static final String CLUSTERS = "clusters";
 
-    public Options withClusters(int k) {
-      return new Options(
-          input,
-          out,
-          mapping,
-          overwrite,
-          embeddingCol,
-          k,
-          epsilon,
-          kmeansIterations,
-          trainFraction,
-          seed,
-          keep,
-          markOnly,
-          maxIterations);
-    }
+    public static final int CLUSTERS_DEFAULT = 0;
 
-    public Options withEpsilon(double e) {
-      return new Options(
-          input,
-          out,
-          mapping,
-          overwrite,
-          embeddingCol,
-          clusters,
-          e,
-          kmeansIterations,
-          trainFraction,
-          seed,
-          keep,
-          markOnly,
-          maxIterations);
-    }
+    /** Pairs with cosine >= 1 - epsilon are duplicates (SemDeDup / NeMo Curator: 0.01). */
+    public static final String EPSILON = "epsilon";
 
-    public Options withKeep(KeepPolicy k) {
-      return new Options(
-          input,
-          out,
-          mapping,
-          overwrite,
-          embeddingCol,
-          clusters,
-          epsilon,
-          kmeansIterations,
-          trainFraction,
-          seed,
-          k,
-          markOnly,
-          maxIterations);
-    }
+    public static final double EPSILON_DEFAULT = 0.01;
+    public static final String KMEANS_ITERATIONS = "kmeans-iterations";
+    public static final int KMEANS_ITERATIONS_DEFAULT = 20;
 
-    public Options withMarkOnly(boolean m) {
-      return new Options(
-          input,
-          out,
-          mapping,
-          overwrite,
-          embeddingCol,
-          clusters,
-          epsilon,
-          kmeansIterations,
-          trainFraction,
-          seed,
-          keep,
-          m,
-          maxIterations);
-    }
+    /** k-means trains on this random fraction of the rows; all rows are assigned. */
+    public static final String TRAIN_FRACTION = "train-fraction";
 
-    public Options withEmbeddingCol(String c) {
+    public static final double TRAIN_FRACTION_DEFAULT = 1.0;
+    public static final String SEED = "seed";
+    public static final long SEED_DEFAULT = 0;
+
+    public static Options from(StageConf c) {
       return new Options(
-          input,
-          out,
-          mapping,
-          overwrite,
-          c,
-          clusters,
-          epsilon,
-          kmeansIterations,
-          trainFraction,
-          seed,
-          keep,
-          markOnly,
-          maxIterations);
+          c.string(StageKeys.INPUT, null),
+          c.string(StageKeys.OUT, null),
+          c.mapping(),
+          c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT),
+          c.string(EMBEDDING_COL, EMBEDDING_COL_DEFAULT),
+          c.integer(CLUSTERS, CLUSTERS_DEFAULT),
+          c.decimal(EPSILON, EPSILON_DEFAULT),
+          c.integer(KMEANS_ITERATIONS, KMEANS_ITERATIONS_DEFAULT),
+          c.decimal(TRAIN_FRACTION, TRAIN_FRACTION_DEFAULT),
+          c.longValue(SEED, SEED_DEFAULT),
+          KeepPolicy.fromLabel(c.string(StageKeys.KEEP, StageKeys.KEEP_DEFAULT)),
+          c.bool(StageKeys.MARK_ONLY, StageKeys.MARK_ONLY_DEFAULT),
+          c.integer(StageKeys.MAX_ITERATIONS, StageKeys.MAX_ITERATIONS_DEFAULT));
     }
 
     void validate() {

@@ -10,6 +10,7 @@ import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.PairStatus;
@@ -77,10 +78,11 @@ class BalanceJobTest {
   private static CurationSummary balance(String in, String name, BalanceJob.Mode mode, long seed) {
     return new BalanceJob(
             spark,
-            BalanceJob.Options.defaults(in, tmp.resolve(name).toString())
-                .withMode(mode)
-                .withCap(CAP)
-                .withSeed(seed))
+            BalanceJob.Options.from(
+                StageConf.io(in, tmp.resolve(name).toString())
+                    .with(BalanceJob.Options.MODE, mode)
+                    .with(BalanceJob.Options.CAP, CAP)
+                    .with(BalanceJob.Options.SEED, seed)))
         .run();
   }
 

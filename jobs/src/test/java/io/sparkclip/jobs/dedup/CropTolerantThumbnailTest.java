@@ -71,7 +71,7 @@ class CropTolerantThumbnailTest {
               closestDistinct,
               CropTolerantThumbnail.distance(original, thumb(scene(seed, 400, 300))));
     }
-    double limit = DedupJob.DEFAULT_IMAGE_DISTANCE;
+    double limit = DedupJob.Options.IMAGE_DISTANCE_DEFAULT;
     assertThat(reencoded).as("JPEG q55 re-encode").isLessThan(limit);
     assertThat(resized).as("resized to 55 %% + JPEG").isLessThan(limit);
     assertThat(crop)
@@ -98,7 +98,7 @@ class CropTolerantThumbnailTest {
     g.dispose();
     assertThat(CropTolerantThumbnail.distance(thumb(img), thumb(edited)))
         .as("distance of an image and the same with a small added object")
-        .isGreaterThan(DedupJob.DEFAULT_IMAGE_DISTANCE);
+        .isGreaterThan(DedupJob.Options.IMAGE_DISTANCE_DEFAULT);
   }
 
   @Test

@@ -9,6 +9,7 @@ import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.LayoutDetector;
@@ -57,7 +58,7 @@ class DedupJobTest {
     out = tmp.resolve("dedup").toString();
     new GenerateJob(spark, GenerateJob.Options.builder(3000, raw).shardSize(1000).seed(11).build())
         .run();
-    summary = new DedupJob(spark, DedupJob.Options.defaults(raw, out)).run();
+    summary = new DedupJob(spark, DedupJob.Options.from(StageConf.io(raw, out))).run();
     spark
         .read()
         .parquet(CurationOutput.rejects(out))

@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
@@ -66,7 +68,13 @@ class EmbedJobTest {
   void embedsEveryRowWithAStatusAndResumesWithoutDuplicates() throws Exception {
     String out = tmp.resolve("embedded").toString();
     EmbedJob.Result first =
-        new EmbedJob(spark, EmbedJob.Options.of(raw, out, TINY).withBatchSize(16)).run();
+        new EmbedJob(
+                spark,
+                EmbedJob.Options.from(
+                    StageConf.io(raw, out)
+                        .with(StageKeys.MODEL, TINY)
+                        .with(StageKeys.BATCH_SIZE, 16)))
+            .run();
     assertThat(first.shards()).as("one shard per input file").isEqualTo(3);
     assertThat(first.rowsEmbedded()).as("rows embedded").isEqualTo(450);
 
@@ -127,7 +135,13 @@ class EmbedJobTest {
     assertThat(before).as("files of a committed shard").isNotEmpty();
     Thread.sleep(20);
     EmbedJob.Result second =
-        new EmbedJob(spark, EmbedJob.Options.of(raw, out, TINY).withBatchSize(16)).run();
+        new EmbedJob(
+                spark,
+                EmbedJob.Options.from(
+                    StageConf.io(raw, out)
+                        .with(StageKeys.MODEL, TINY)
+                        .with(StageKeys.BATCH_SIZE, 16)))
+            .run();
     assertThat(second.shardsSkipped()).as("committed shards skipped").isEqualTo(1);
     assertThat(second.shardsEmbedded())
         .as("the lost and the truncated shard are redone")
@@ -190,7 +204,13 @@ class EmbedJobTest {
     new GenerateJob(spark, GenerateJob.Options.builder(40, meta).metadataOnly(true).build()).run();
     new GenerateJob(spark, GenerateJob.Options.builder(25, other).metadataOnly(true).build()).run();
     String out = tmp.resolve("changed-emb").toString();
-    new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run();
+    new EmbedJob(
+            spark,
+            EmbedJob.Options.from(
+                StageConf.io(meta, out)
+                    .with(StageKeys.MODEL, TINY)
+                    .with(EmbedJob.Options.TEXT_ONLY, true)))
+        .run();
     Files.copy(
         Path.of(other, "00000.parquet"),
         Path.of(meta, "00000.parquet"),
@@ -199,7 +219,13 @@ class EmbedJobTest {
     Files.deleteIfExists(Path.of(meta, ".00000.parquet.crc"));
     assertThatThrownBy(
             () ->
-                new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run())
+                new EmbedJob(
+                        spark,
+                        EmbedJob.Options.from(
+                            StageConf.io(meta, out)
+                                .with(StageKeys.MODEL, TINY)
+                                .with(EmbedJob.Options.TEXT_ONLY, true)))
+                    .run())
         .as("re-run over a changed input shard")
         .isInstanceOf(SparkclipException.class)
         .hasMessageContaining("changed since it was embedded")
@@ -213,7 +239,13 @@ class EmbedJobTest {
             spark, GenerateJob.Options.builder(200, meta).metadataOnly(true).seed(3).build())
         .run();
     String out = tmp.resolve("text-emb").toString();
-    new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run();
+    new EmbedJob(
+            spark,
+            EmbedJob.Options.from(
+                StageConf.io(meta, out)
+                    .with(StageKeys.MODEL, TINY)
+                    .with(EmbedJob.Options.TEXT_ONLY, true)))
+        .run();
     Dataset<Row> df = spark.read().parquet(out + "/data");
     assertThat(df.count()).as("rows").isEqualTo(200);
     assertThat(df.filter(col(Columns.TEXT_EMBEDDING).isNotNull()).count())
@@ -230,7 +262,11 @@ class EmbedJobTest {
     String out = tmp.resolve("never").toString();
     assertThatThrownBy(
             () ->
-                new EmbedJob(spark, EmbedJob.Options.of(raw, out, tmp.resolve("nope").toString()))
+                new EmbedJob(
+                        spark,
+                        EmbedJob.Options.from(
+                            StageConf.io(raw, out)
+                                .with(StageKeys.MODEL, tmp.resolve("nope").toString())))
                     .run())
         .as("missing model directory")
         .isInstanceOf(io.sparkclip.udfs.ClipException.class)
@@ -249,14 +285,22 @@ class EmbedJobTest {
     String out = tmp.resolve("fp-mix").toString();
     String meta = tmp.resolve("meta2").toString();
     new GenerateJob(spark, GenerateJob.Options.builder(50, meta).metadataOnly(true).build()).run();
-    new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run();
+    new EmbedJob(
+            spark,
+            EmbedJob.Options.from(
+                StageConf.io(meta, out)
+                    .with(StageKeys.MODEL, TINY)
+                    .with(EmbedJob.Options.TEXT_ONLY, true)))
+        .run();
     assertThatThrownBy(
             () ->
                 new EmbedJob(
                         spark,
-                        EmbedJob.Options.of(meta, out, TINY)
-                            .withTextOnly(true)
-                            .withPrecision("fp16"))
+                        EmbedJob.Options.from(
+                            StageConf.io(meta, out)
+                                .with(StageKeys.MODEL, TINY)
+                                .with(EmbedJob.Options.TEXT_ONLY, true)
+                                .with(EmbedJob.Options.PRECISION, "fp16")))
                     .run())
         .as("fp16 on top of fp32 output")
         .isInstanceOf(SparkclipException.class)

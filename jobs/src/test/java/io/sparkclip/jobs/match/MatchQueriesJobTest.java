@@ -9,6 +9,7 @@ import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.LayoutDetector;
@@ -82,7 +83,11 @@ class MatchQueriesJobTest {
     Path list = tmp.resolve("queries.txt");
     Files.write(list, queryList);
     summary =
-        new MatchQueriesJob(spark, MatchQueriesJob.Options.of(raw, list.toString(), out)).run();
+        new MatchQueriesJob(
+                spark,
+                MatchQueriesJob.Options.from(
+                    StageConf.io(raw, out).with(MatchQueriesJob.Options.QUERIES, list.toString())))
+            .run();
 
     Dataset<Row> rows = Paths.readParquet(spark, raw);
     Pairs.prepare(rows, LayoutDetector.detect(rows.schema()))

@@ -10,6 +10,8 @@ import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.RejectReason;
@@ -53,10 +55,18 @@ class ScoreAndFilterTest {
                 .build())
         .run();
     String emb = tmp.resolve("emb").toString();
-    new EmbedJob(spark, EmbedJob.Options.of(raw, emb, TestModels.TINY)).run();
+    new EmbedJob(
+            spark,
+            EmbedJob.Options.from(StageConf.io(raw, emb).with(StageKeys.MODEL, TestModels.TINY)))
+        .run();
     scored = tmp.resolve("scored").toString();
     CurationSummary s =
-        new ScoreJob(spark, ScoreJob.Options.of(emb, scored, TestModels.TINY).withGroupSize(K))
+        new ScoreJob(
+                spark,
+                ScoreJob.Options.from(
+                    StageConf.io(emb, scored)
+                        .with(StageKeys.MODEL, TestModels.TINY)
+                        .with(ScoreJob.Options.GROUP_SIZE, K)))
             .run();
     assertThat(s.balanced()).as("score keeps every row").isTrue();
     rows = spark.read().parquet(scored + "/data").collectAsList(); // 240 small rows
@@ -116,7 +126,7 @@ class ScoreAndFilterTest {
     String query = r.getString(r.fieldIndex(Columns.QUERY));
     TextEmbedder text = Embedders.text(EmbedSettings.of(TestModels.TINY));
     List<String> prompts =
-        ScoreJob.DEFAULT_TEMPLATES.stream().map(t -> t.replace("{query}", query)).toList();
+        ScoreJob.Options.TEMPLATES_DEFAULT.stream().map(t -> t.replace("{query}", query)).toList();
     EmbedResult[] res = text.infer(text.prepare(prompts));
     float[] mean = new float[res[0].embedding.length];
     for (EmbedResult e : res) {
@@ -201,7 +211,10 @@ class ScoreAndFilterTest {
     CurationSummary s =
         new FilterJob(
                 spark,
-                FilterJob.Options.of(scored, out).withMinClipScore(median).withMaxRank(K - 1))
+                FilterJob.Options.from(
+                    StageConf.io(scored, out)
+                        .with(FilterJob.Options.MIN_CLIP_SCORE, median)
+                        .with(FilterJob.Options.MAX_RANK, K - 1)))
             .run();
     assertThat(s.balanced()).as("in = out + rejected").isTrue();
     assertThat(s.rowsIn()).as("rows in").isEqualTo(240);
@@ -223,14 +236,22 @@ class ScoreAndFilterTest {
 
     String top = tmp.resolve("top").toString();
     CurationSummary t =
-        new FilterJob(spark, FilterJob.Options.of(scored, top).withTopPercent(25.0)).run();
+        new FilterJob(
+                spark,
+                FilterJob.Options.from(
+                    StageConf.io(scored, top).with(FilterJob.Options.TOP_PERCENT, 25.0)))
+            .run();
     long okRows = 240 - failed;
     assertThat((double) t.rowsOut())
         .as("global top 25%% of %d embedded rows", okRows)
         .isCloseTo(okRows * 0.25, offset(okRows * 0.03 + 1));
     String perQuery = tmp.resolve("per-query").toString();
     CurationSummary q =
-        new FilterJob(spark, FilterJob.Options.of(scored, perQuery).withPerQueryTopPercent(50.0))
+        new FilterJob(
+                spark,
+                FilterJob.Options.from(
+                    StageConf.io(scored, perQuery)
+                        .with(FilterJob.Options.PER_QUERY_TOP_PERCENT, 50.0)))
             .run();
     List<Row> counts =
         spark.read().parquet(perQuery + "/data").groupBy(Columns.QUERY).count().collectAsList();

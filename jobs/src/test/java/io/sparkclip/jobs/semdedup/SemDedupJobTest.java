@@ -12,6 +12,8 @@ import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.KeepPolicy;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.PairStatus;
@@ -212,7 +214,11 @@ class SemDedupJobTest {
   void chainsAndIdenticalEmbeddingsFormGroupsThatKeepOneRowByPolicy() {
     String out = tmp.resolve("sem-k3").toString();
     CurationSummary s =
-        new SemDedupJob(spark, SemDedupJob.Options.of(handBuilt, out).withClusters(3)).run();
+        new SemDedupJob(
+                spark,
+                SemDedupJob.Options.from(
+                    StageConf.io(handBuilt, out).with(SemDedupJob.Options.CLUSTERS, 3)))
+            .run();
     assertThat(s.balanced()).as("in = out + rejected").isTrue();
     assertThat(s.rowsIn()).as("rows in").isEqualTo(11);
     Map<String, List<String>> rej = rejects(out);
@@ -253,7 +259,11 @@ class SemDedupJobTest {
       String out = tmp.resolve("sem-mark-k" + k).toString();
       CurationSummary s =
           new SemDedupJob(
-                  spark, SemDedupJob.Options.of(handBuilt, out).withClusters(k).withMarkOnly(true))
+                  spark,
+                  SemDedupJob.Options.from(
+                      StageConf.io(handBuilt, out)
+                          .with(SemDedupJob.Options.CLUSTERS, k)
+                          .with(StageKeys.MARK_ONLY, true)))
               .run();
       // Mark-only: duplicates stay in data, so the groups can be read back whole.
       assertThat(writtenGroups(out)).as("groups with k=%d", k).isEqualTo(expected);
@@ -273,10 +283,11 @@ class SemDedupJobTest {
     String loose = tmp.resolve("sem-loose").toString();
     new SemDedupJob(
             spark,
-            SemDedupJob.Options.of(handBuilt, loose)
-                .withClusters(1)
-                .withEpsilon(0.02)
-                .withMarkOnly(true))
+            SemDedupJob.Options.from(
+                StageConf.io(handBuilt, loose)
+                    .with(SemDedupJob.Options.CLUSTERS, 1)
+                    .with(SemDedupJob.Options.EPSILON, 0.02)
+                    .with(StageKeys.MARK_ONLY, true)))
         .run();
     assertThat(writtenGroups(loose)).as("groups at ε = 0.02").isEqualTo(bruteForceGroups(0.02));
   }
@@ -286,9 +297,10 @@ class SemDedupJobTest {
     String out = tmp.resolve("sem-fp16").toString();
     new SemDedupJob(
             spark,
-            SemDedupJob.Options.of(handBuiltFp16, out)
-                .withClusters(2)
-                .withKeep(KeepPolicy.LOWEST_UID))
+            SemDedupJob.Options.from(
+                StageConf.io(handBuiltFp16, out)
+                    .with(SemDedupJob.Options.CLUSTERS, 2)
+                    .with(StageKeys.KEEP, KeepPolicy.LOWEST_UID.label())))
         .run();
     Map<String, String> uid = uids(out);
     Map<String, List<String>> rej = rejects(out);
@@ -331,11 +343,20 @@ class SemDedupJobTest {
                 .build())
         .run();
     String embedded = tmp.resolve("embedded").toString();
-    new EmbedJob(spark, EmbedJob.Options.of(raw, embedded, TestModels.TINY).withBatchSize(32))
+    new EmbedJob(
+            spark,
+            EmbedJob.Options.from(
+                StageConf.io(raw, embedded)
+                    .with(StageKeys.MODEL, TestModels.TINY)
+                    .with(StageKeys.BATCH_SIZE, 32)))
         .run();
     String out = tmp.resolve("sem-gen").toString();
     CurationSummary s =
-        new SemDedupJob(spark, SemDedupJob.Options.of(embedded, out).withClusters(4)).run();
+        new SemDedupJob(
+                spark,
+                SemDedupJob.Options.from(
+                    StageConf.io(embedded, out).with(SemDedupJob.Options.CLUSTERS, 4)))
+            .run();
     assertThat(s.balanced()).as("in = out + rejected").isTrue();
     assertThat(s.rowsIn()).as("every embedded row read").isEqualTo(240);
 
@@ -385,7 +406,8 @@ class SemDedupJobTest {
     String raw = tmp.resolve("no-emb").toString();
     new GenerateJob(spark, GenerateJob.Options.builder(20, raw).metadataOnly(true).build()).run();
     String out = tmp.resolve("never").toString();
-    assertThatThrownBy(() -> new SemDedupJob(spark, SemDedupJob.Options.of(raw, out)).run())
+    assertThatThrownBy(
+            () -> new SemDedupJob(spark, SemDedupJob.Options.from(StageConf.io(raw, out))).run())
         .as("input without embeddings")
         .isInstanceOf(SparkclipException.class)
         .hasMessageContaining("image_embedding")

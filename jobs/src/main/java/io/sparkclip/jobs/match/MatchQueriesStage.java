@@ -1,0 +1,27 @@
+package io.sparkclip.jobs.match;
+
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.schemas.Stages;
+import org.apache.spark.sql.SparkSession;
+
+/** match-queries as a {@link Stage}. */
+public final class MatchQueriesStage implements Stage<MatchQueriesJob.Options> {
+  @Override
+  public String name() {
+    return Stages.MATCH_QUERIES;
+  }
+
+  @Override
+  public MatchQueriesJob.Options options(StageConf conf) {
+    MatchQueriesJob.Options o = MatchQueriesJob.Options.from(conf);
+    o.validate();
+    return o;
+  }
+
+  @Override
+  public CurationSummary run(SparkSession spark, MatchQueriesJob.Options options) {
+    return new MatchQueriesJob(spark, options).run();
+  }
+}

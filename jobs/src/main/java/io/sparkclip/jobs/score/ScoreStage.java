@@ -1,0 +1,27 @@
+package io.sparkclip.jobs.score;
+
+import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.Stage;
+import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.schemas.Stages;
+import org.apache.spark.sql.SparkSession;
+
+/** {@code score} as a {@link Stage}. */
+public final class ScoreStage implements Stage<ScoreJob.Options> {
+  @Override
+  public String name() {
+    return Stages.SCORE;
+  }
+
+  @Override
+  public ScoreJob.Options options(StageConf conf) {
+    ScoreJob.Options o = ScoreJob.Options.from(conf);
+    o.validate();
+    return o;
+  }
+
+  @Override
+  public CurationSummary run(SparkSession spark, ScoreJob.Options options) {
+    return new ScoreJob(spark, options).run();
+  }
+}

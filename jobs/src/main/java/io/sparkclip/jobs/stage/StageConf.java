@@ -1,0 +1,146 @@
+package io.sparkclip.jobs.stage;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import io.sparkclip.schemas.ColumnMapping;
+import io.sparkclip.schemas.SparkclipException;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The options one stage runs with, by key: a command's flags, a section of curate's config, or a
+ * test's map. The one place where precedence is resolved: a key set here wins, an unset key takes
+ * the default its stage declares next to the key ({@code KEY} / {@code KEY_DEFAULT}), so a command
+ * with no flags and curate with an empty config run a stage with the same options.
+ */
+public final class StageConf {
+  private final Config config;
+  private final String origin;
+
+  private StageConf(Config config, String origin) {
+    this.config = config;
+    this.origin = origin;
+  }
+
+  public static StageConf empty() {
+    return new StageConf(ConfigFactory.empty(), "defaults");
+  }
+
+  /** A stage's input and output directory; everything else default. */
+  public static StageConf io(String input, String out) {
+    return empty().with(StageKeys.INPUT, input).with(StageKeys.OUT, out);
+  }
+
+  public static StageConf of(Config config, String origin) {
+    return new StageConf(config, origin);
+  }
+
+  public static StageConf of(Map<String, ?> values, String origin) {
+    StageConf c = new StageConf(ConfigFactory.empty(), origin);
+    for (Map.Entry<String, ?> e : values.entrySet()) {
+      c = c.with(e.getKey(), e.getValue());
+    }
+    return c;
+  }
+
+  /** This conf with {@code key} set; a null value leaves the key unset (its default applies). */
+  public StageConf with(String key, Object value) {
+    if (value == null) {
+      return this;
+    }
+    Object v = value instanceof Enum<?> e ? e.name() : value;
+    return new StageConf(
+        config.withValue(quoted(key), ConfigValueFactory.fromAnyRef(v, origin)), origin);
+  }
+
+  /** Keys unset here are read from {@code other}. */
+  public StageConf withFallback(StageConf other) {
+    return new StageConf(config.withFallback(other.config), origin);
+  }
+
+  public boolean has(String key) {
+    return config.hasPath(quoted(key));
+  }
+
+  public String string(String key, String dflt) {
+    return read(key, dflt, config::getString);
+  }
+
+  /** A required string: the error names the command flag and the config key. */
+  public String required(String key, String stage) {
+    String v = string(key, null);
+    if (v == null || v.isBlank()) {
+      throw new SparkclipException(
+          stage + " needs '" + key + "'.",
+          "It was neither given on the command line (--" + key + ") nor in the config.",
+          "See sparkclip " + stage + " --help for an example.");
+    }
+    return v;
+  }
+
+  public boolean bool(String key, boolean dflt) {
+    return read(key, dflt, config::getBoolean);
+  }
+
+  public int integer(String key, int dflt) {
+    return read(key, dflt, config::getInt);
+  }
+
+  public long longValue(String key, long dflt) {
+    return read(key, dflt, config::getLong);
+  }
+
+  public double decimal(String key, double dflt) {
+    return read(key, dflt, config::getDouble);
+  }
+
+  public Double optDecimal(String key) {
+    return read(key, null, config::getDouble);
+  }
+
+  public Integer optInteger(String key) {
+    return read(key, null, config::getInt);
+  }
+
+  public List<String> strings(String key, List<String> dflt) {
+    return read(key, dflt, p -> List.copyOf(config.getStringList(p)));
+  }
+
+  /** Column-mapping keys shared by every stage that reads pairs. */
+  public ColumnMapping mapping() {
+    return new ColumnMapping(
+        string(StageKeys.CAPTION_COL, null),
+        string(StageKeys.IMAGE_COL, null),
+        string(StageKeys.URL_COL, null),
+        string(StageKeys.QUERY_COL, null),
+        string(StageKeys.ID_COL, null));
+  }
+
+  private <T> T read(String key, T dflt, Function<String, T> getter) {
+    String path = quoted(key);
+    if (!config.hasPath(path)) {
+      return dflt;
+    }
+    try {
+      return getter.apply(path);
+    } catch (ConfigException.WrongType | ConfigException.BadValue e) {
+      throw new SparkclipException(
+          "Option '" + key + "' has a value of the wrong type (" + origin + ").",
+          e.getMessage(),
+          "Give '" + key + "' a value like its default (see the command's --help).");
+    }
+  }
+
+  /** Keys are flat names such as {@code phash-distance}; a dotted key is one name, not a path. */
+  private static String quoted(String key) {
+    return key.contains(".") ? "\"" + key + "\"" : key;
+  }
+
+  @Override
+  public String toString() {
+    return config.root().render();
+  }
+}

@@ -1,0 +1,108 @@
+package io.sparkclip.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueFactory;
+import io.sparkclip.jobs.curate.CurateJob;
+import io.sparkclip.jobs.stage.StageKeys;
+import io.sparkclip.schemas.Stages;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * Curate with an empty config runs every stage with exactly the options its stand-alone command
+ * uses when given no flags but the required ones: both resolve the stage's one set of defaults.
+ */
+class StageDefaultsTest {
+  static final Map<String, Supplier<StageCommand<?>>> COMMANDS = new LinkedHashMap<>();
+
+  static {
+    COMMANDS.put(Stages.MATCH_QUERIES, MatchQueriesCommand::new);
+    COMMANDS.put(Stages.DEDUP, DedupCommand::new);
+    COMMANDS.put(Stages.BALANCE, BalanceCommand::new);
+    COMMANDS.put(Stages.EMBED, EmbedCommand::new);
+    COMMANDS.put(Stages.SCORE, ScoreCommand::new);
+    COMMANDS.put(Stages.FILTER, FilterCommand::new);
+    COMMANDS.put(Stages.SEMDEDUP, SemDedupCommand::new);
+  }
+
+  static Object commandOptions(String stage, String input, String out, String... flags) {
+    StageCommand<?> cmd = COMMANDS.get(stage).get();
+    List<String> args = new ArrayList<>(List.of(input, "--out", out));
+    args.addAll(List.of(flags));
+    new CommandLine(cmd).parseArgs(args.toArray(String[]::new));
+    return cmd.options();
+  }
+
+  static String[] required(String stage) {
+    return switch (stage) {
+      case Stages.MATCH_QUERIES -> new String[] {"--queries", "/q.txt"};
+      case Stages.EMBED, Stages.SCORE -> new String[] {"--model", "/m"};
+      default -> new String[0];
+    };
+  }
+
+  static Map<String, String> top() {
+    Map<String, String> top = new LinkedHashMap<>();
+    top.put(StageKeys.INPUT, "/raw");
+    top.put(StageKeys.OUT, "/curated");
+    return top;
+  }
+
+  @Test
+  void emptyCurateConfigRunsEachStageLikeItsCommandWithNoFlags() {
+    Map<String, String> top = top();
+    top.put("queries", "/q.txt");
+    top.put(StageKeys.MODEL, "/m");
+    Config conf =
+        CurateJob.load(null, top)
+            .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(Stages.CURATION_ORDER));
+    List<CurateJob.Planned<?>> plan = new CurateJob(null, conf).plan();
+    assertThat(plan.stream().map(p -> p.stage().name()).toList())
+        .as("every stage planned, in order")
+        .isEqualTo(Stages.CURATION_ORDER);
+    String input = "/raw";
+    for (CurateJob.Planned<?> p : plan) {
+      String name = p.stage().name();
+      Object fromCommand = commandOptions(name, input, p.dir(), required(name));
+      assertThat(fromCommand)
+          .as("%s: command with no flags == curate with an empty config", name)
+          .isEqualTo(p.options());
+      input = p.dir() + "/data";
+    }
+  }
+
+  @Test
+  void aFlagAndAConfigKeyAreTheSameOption() {
+    Map<String, String> top = top();
+    top.put("dedup.phash-distance", "6");
+    top.put("dedup.near-caption", "true");
+    top.put("dedup.exact-url", "false");
+    top.put("dedup.keep", "lowest-uid");
+    Config conf =
+        CurateJob.load(null, top)
+            .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(List.of("dedup")));
+    CurateJob.Planned<?> p = new CurateJob(null, conf).plan().get(0);
+    Object fromCommand =
+        commandOptions(
+            Stages.DEDUP,
+            "/raw",
+            p.dir(),
+            "--phash-distance",
+            "6",
+            "--near-caption",
+            "--no-exact-url",
+            "--keep",
+            "lowest-uid");
+    assertThat(fromCommand).as("flags == config keys").isEqualTo(p.options());
+    assertThat(fromCommand)
+        .as("and they differ from the defaults")
+        .isNotEqualTo(commandOptions(Stages.DEDUP, "/raw", p.dir()));
+  }
+}
