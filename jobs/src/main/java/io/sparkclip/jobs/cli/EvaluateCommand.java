@@ -32,10 +32,11 @@ public final class EvaluateCommand implements Callable<Integer> {
   Long cap;
 
   @Mixin SparkOptions spark;
+  @Mixin ProgressOptions progress;
 
   @Override
   public Integer call() {
-    try (Sparks s = spark.open("evaluate")) {
+    try (Sparks s = spark.open("evaluate").withProgress(progress.mode(), "evaluate")) {
       EvaluateJob.Evaluation e = new EvaluateJob(s.session(), groundTruth, curated, cap).run();
       System.out.print(e.render());
       return 0;

@@ -103,11 +103,12 @@ public final class GenerateCommand implements Callable<Integer> {
   boolean overwrite;
 
   @Mixin SparkOptions spark;
+  @Mixin ProgressOptions progress;
 
   @Override
   public Integer call() {
     GenerateJob.Options options = options();
-    try (Sparks s = spark.open("generate")) {
+    try (Sparks s = spark.open("generate").withProgress(progress.mode(), "generate")) {
       GenerateJob.Result r = new GenerateJob(s.session(), options).run();
       System.out.printf(
           "Generated %,d pairs in %,d shards into %s in %.1f s (%,.0f rows/s)%n",

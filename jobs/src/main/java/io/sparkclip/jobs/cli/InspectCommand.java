@@ -33,10 +33,11 @@ public final class InspectCommand implements Callable<Integer> {
 
   @Mixin MappingOptions mapping;
   @Mixin SparkOptions spark;
+  @Mixin ProgressOptions progress;
 
   @Override
   public Integer call() {
-    try (Sparks s = spark.open("inspect")) {
+    try (Sparks s = spark.open("inspect").withProgress(progress.mode(), "inspect")) {
       InspectJob.Report report =
           new InspectJob(s.session(), new InspectJob.Options(path, mapping.mapping(), samples))
               .run();

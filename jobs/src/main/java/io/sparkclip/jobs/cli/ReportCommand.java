@@ -28,10 +28,11 @@ public final class ReportCommand implements Callable<Integer> {
   int samples = 24;
 
   @Mixin SparkOptions spark;
+  @Mixin ProgressOptions progress;
 
   @Override
   public Integer call() {
-    try (Sparks s = spark.open("report")) {
+    try (Sparks s = spark.open("report").withProgress(progress.mode(), "report")) {
       System.out.println("Report: " + new ReportJob(s.session(), curated, out, samples).run());
       return 0;
     }

@@ -29,7 +29,7 @@ public final class EmbedStage implements Stage<EmbedJob.Options> {
   @Override
   public CurationSummary run(SparkSession spark, EmbedJob.Options options) {
     long start = System.nanoTime();
-    EmbedJob.Result r = new EmbedJob(spark, options).run();
+    EmbedReport.Result r = new EmbedJob(spark, options).run();
     long rows = spark.read().parquet(CurationOutput.data(options.out())).count();
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("shards", r.shards());

@@ -91,11 +91,11 @@ public final class ConsoleProgress extends SparkListener implements AutoCloseabl
     if (mode == Mode.LINES && stage != null) {
       out.printf(
           Locale.ROOT,
-          "%s: done in %.1f s, %,d tasks; %s%n",
+          "%s: done in %.1f s, %,d tasks%s%n",
           stage,
           (System.nanoTime() - stageStart) / 1e9,
           done,
-          summary);
+          summary.isEmpty() ? "" : "; " + summary);
     }
     stage = null;
   }

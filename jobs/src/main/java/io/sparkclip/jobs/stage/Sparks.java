@@ -13,6 +13,7 @@ import scala.Option;
 public final class Sparks implements AutoCloseable {
   private final SparkSession session;
   private final boolean owned;
+  private ConsoleProgress progress;
 
   private Sparks(SparkSession session, boolean owned) {
     this.session = session;
@@ -38,6 +39,16 @@ public final class Sparks implements AutoCloseable {
     return new Sparks(b.getOrCreate(), true);
   }
 
+  /**
+   * Shows the progress of every Spark job this command runs as one stage named {@code label}
+   * (commands that are not curation stages; stages get theirs from {@link StageRunner}).
+   */
+  public Sparks withProgress(ConsoleProgress.Mode mode, String label) {
+    progress = ConsoleProgress.attach(session, mode, System.err);
+    progress.stage(label);
+    return this;
+  }
+
   public SparkSession session() {
     return session;
   }
@@ -49,6 +60,10 @@ public final class Sparks implements AutoCloseable {
 
   @Override
   public void close() {
+    if (progress != null) {
+      progress.finished("");
+      progress.close();
+    }
     if (owned) {
       session.stop();
     }

@@ -67,7 +67,7 @@ class EmbedJobTest {
   @Test
   void embedsEveryRowWithAStatusAndResumesWithoutDuplicates() throws Exception {
     String out = tmp.resolve("embedded").toString();
-    EmbedJob.Result first =
+    EmbedReport.Result first =
         new EmbedJob(
                 spark,
                 EmbedJob.Options.from(
@@ -121,7 +121,7 @@ class EmbedJobTest {
     Files.writeString(
         Path.of(out, StageFiles.EMBED_STAGING_DIR, lost, "part-x.parquet"), "partial");
     Files.write(markers.get(2), new byte[0]);
-    Path markerTmp = committed.resolve("." + lost + EmbedJob.MARKER_TMP_SUFFIX);
+    Path markerTmp = committed.resolve("." + lost + ShardCommitLog.MARKER_TMP_SUFFIX);
     Files.writeString(markerTmp, "{\"source\"");
     String keptShard = markers.get(0).getFileName().toString();
     Map<String, FileTime> before = new HashMap<>();
@@ -134,7 +134,7 @@ class EmbedJobTest {
             });
     assertThat(before).as("files of a committed shard").isNotEmpty();
     Thread.sleep(20);
-    EmbedJob.Result second =
+    EmbedReport.Result second =
         new EmbedJob(
                 spark,
                 EmbedJob.Options.from(
@@ -172,13 +172,15 @@ class EmbedJobTest {
 
   @Test
   void dataFilesAreAttributedToTheirShardEvenWhenShardNamesContainTheSeparator() {
-    assertThat(EmbedJob.shardOfDataFile("a__b__part-00000-1234-c000.snappy.parquet"))
+    assertThat(ShardCommitLog.shardOfDataFile("a__b__part-00000-1234-c000.snappy.parquet"))
         .as("shard name with __ inside")
         .isEqualTo("a__b");
-    assertThat(EmbedJob.shardOfDataFile("00001__part-00000-1234-c000.snappy.parquet"))
+    assertThat(ShardCommitLog.shardOfDataFile("00001__part-00000-1234-c000.snappy.parquet"))
         .as("plain shard name")
         .isEqualTo("00001");
-    assertThat(EmbedJob.shardOfDataFile("part-00000.parquet")).as("not a shard file").isNull();
+    assertThat(ShardCommitLog.shardOfDataFile("part-00000.parquet"))
+        .as("not a shard file")
+        .isNull();
   }
 
   @Test
@@ -190,7 +192,8 @@ class EmbedJobTest {
     Files.copy(shard, in.resolve("x_a.parquet"));
     org.apache.hadoop.fs.FileSystem fs =
         org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
-    assertThatThrownBy(() -> EmbedJob.listShards(fs, new org.apache.hadoop.fs.Path(in.toString())))
+    assertThatThrownBy(
+            () -> ShardCommitLog.listShards(fs, new org.apache.hadoop.fs.Path(in.toString())))
         .as("x/a.parquet and x_a.parquet both become shard x_a")
         .isInstanceOf(SparkclipException.class)
         .hasMessageContaining("x_a")

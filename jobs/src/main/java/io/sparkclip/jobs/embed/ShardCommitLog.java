@@ -1,0 +1,303 @@
+package io.sparkclip.jobs.embed;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.StageFiles;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * embed's shard commit log under {@code <out>}: {@code _staging/} (one Spark write per shard),
+ * {@code data/} (committed files, {@code <shard>__part-*.parquet}) and {@code _committed/} (one
+ * marker per committed shard, with its source size and seconds). A re-run embeds only shards
+ * without a marker, after deleting their partial files: every input uid ends up exactly once,
+ * however the previous run died.
+ */
+final class ShardCommitLog {
+  private static final Logger LOG = LoggerFactory.getLogger(ShardCommitLog.class);
+
+  /** Suffix of a commit marker being written (hidden name: {@code .<shard>.tmp}). */
+  static final String MARKER_TMP_SUFFIX = ".tmp";
+
+  static final String SHARD_SEPARATOR = "__";
+
+  private final FileSystem fs;
+  private final Path out;
+  final Path data;
+  final Path staging;
+  final Path committed;
+
+  ShardCommitLog(FileSystem fs, Path out) {
+    this.fs = fs;
+    this.out = out;
+    this.data = new Path(out, StageFiles.DATA_DIR);
+    this.staging = new Path(out, StageFiles.EMBED_STAGING_DIR);
+    this.committed = new Path(out, StageFiles.EMBED_COMMITTED_DIR);
+  }
+
+  /** The shards still to embed, and what skipping the committed ones saves. */
+  record Pending(List<String> shards, int skipped, double secondsSaved) {}
+
+  /**
+   * Opens the log for a run: deletes the output first on overwrite, checks that a resumed output
+   * was made with the same model and precision, and clears the leftovers of an interrupted run.
+   */
+  void open(boolean overwrite, Map<String, Object> manifest) {
+    try {
+      if (overwrite && fs.exists(out)) {
+        fs.delete(out, true);
+      }
+      checkManifest(manifest);
+      fs.mkdirs(data);
+      if (fs.exists(staging)) {
+        LOG.info("deleting leftovers of an interrupted run in {}", staging);
+        fs.delete(staging, true);
+      }
+      fs.mkdirs(staging);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Committed shards are skipped; marker temp files and the partial data files of shards that never
+   * committed (a driver killed while committing) are deleted.
+   */
+  Pending pending(Map<String, Path> shards, FileSystem inFs) {
+    List<String> pending = new ArrayList<>();
+    int skipped = 0;
+    double saved = 0;
+    try {
+      fs.mkdirs(committed);
+      for (String name : shards.keySet()) {
+        Path marker = new Path(committed, name);
+        double seconds =
+            fs.exists(marker)
+                ? checkCommitted(fs, marker, inFs.getFileStatus(shards.get(name)))
+                : -1;
+        if (seconds >= 0) {
+          saved += seconds;
+          skipped++;
+        } else {
+          pending.add(name);
+        }
+      }
+      // Marker temp files of a driver killed while committing: their shards are pending.
+      for (FileStatus f : fs.listStatus(committed)) {
+        if (f.getPath().getName().endsWith(MARKER_TMP_SUFFIX)) {
+          fs.delete(f.getPath(), false);
+        }
+      }
+      // Partial files of shards that never committed (a driver killed while moving them).
+      java.util.Set<String> pendingSet = new java.util.HashSet<>(pending);
+      for (FileStatus f : fs.listStatus(data)) {
+        String shard = shardOfDataFile(f.getPath().getName());
+        if (shard != null && pendingSet.contains(shard)) {
+          LOG.info("deleting {}: its shard never committed", f.getPath());
+          fs.delete(f.getPath(), false);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (skipped > 0) {
+      LOG.info(
+          "{} of {} shards already committed in {}: skipping them, which saves ~{} s of shard work"
+              + " (use --overwrite to redo them)",
+          skipped,
+          shards.size(),
+          data,
+          String.format(java.util.Locale.ROOT, "%.1f", saved));
+    }
+    return new Pending(pending, skipped, saved);
+  }
+
+  /**
+   * Commits a shard written to {@code tmp}: its files move into data/, then its marker is written
+   * (aside, then renamed): a shard is complete exactly when its marker exists.
+   */
+  void commit(
+      String name,
+      Path tmp,
+      Path source,
+      FileSystem sourceFs,
+      Map<String, Long> counts,
+      double seconds)
+      throws IOException {
+    for (FileStatus f : fs.listStatus(tmp)) {
+      String n = f.getPath().getName();
+      if (n.endsWith(".parquet")) {
+        Path target = new Path(data, name + SHARD_SEPARATOR + n);
+        if (!fs.rename(f.getPath(), target)) {
+          throw new IOException("could not move " + f.getPath() + " to " + target);
+        }
+      }
+    }
+    // The commit: a shard is complete exactly when its marker exists.
+    FileStatus sourceStatus = sourceFs.getFileStatus(source);
+    Map<String, Object> marker = new LinkedHashMap<>();
+    marker.put("source", source.toString());
+    marker.put("source_bytes", sourceStatus.getLen());
+    marker.put("rows", counts);
+    marker.put("seconds", seconds);
+    // Written aside and renamed: a driver killed mid-write leaves no truncated marker behind.
+    Path markerTmp = new Path(committed, "." + name + MARKER_TMP_SUFFIX);
+    try (var o = fs.create(markerTmp, true)) {
+      o.write(new ObjectMapper().writeValueAsBytes(marker));
+    }
+    Path markerPath = new Path(committed, name);
+    fs.delete(markerPath, false);
+    if (!fs.rename(markerTmp, markerPath)) {
+      throw new IOException("could not move " + markerTmp + " to " + markerPath);
+    }
+    fs.delete(tmp, true);
+  }
+
+  /** Parquet files under root (recursively), keyed by a name derived from their relative path. */
+  static Map<String, Path> listShards(FileSystem fs, Path root) {
+    Map<String, Path> out = new TreeMap<>();
+    try {
+      if (!fs.exists(root)) {
+        throw new SparkclipException(
+            "Input path '" + root + "' does not exist.",
+            "embed reads Parquet pairs from it.",
+            "Check the path (a curation stage output, generate output or img2dataset folder).");
+      }
+      FileStatus st = fs.getFileStatus(root);
+      if (st.isFile()) {
+        out.put(shardName(root.getName()), root);
+        return out;
+      }
+      Map<String, String> relOf = new TreeMap<>();
+      String prefix = fs.makeQualified(root).toUri().getPath();
+      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+      while (it.hasNext()) {
+        LocatedFileStatus f = it.next();
+        String p = f.getPath().toUri().getPath();
+        String rel = p.substring(Math.min(p.length(), prefix.length())).replaceFirst("^/", "");
+        if (!f.getPath().getName().endsWith(".parquet") || hidden(rel)) {
+          continue;
+        }
+        String name = shardName(rel);
+        String clash = relOf.put(name, rel);
+        if (clash != null) {
+          throw new SparkclipException(
+              "Input files '"
+                  + clash
+                  + "' and '"
+                  + rel
+                  + "' map to the same shard name '"
+                  + name
+                  + "'.",
+              "embed commits output per input file under a name made from its relative path, with"
+                  + " characters other than letters, digits and ._=- replaced by '_'.",
+              "Rename one of the files (or move it to another folder) so the names differ.");
+        }
+        out.put(name, f.getPath());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  private static boolean hidden(String rel) {
+    for (String part : rel.split("/")) {
+      if (part.startsWith("_") || part.startsWith(".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The shard a file in data/ belongs to: files are named {@code <shard>__part-….parquet}, and
+   * shard names may themselves contain "__", so the last "__part-" separates them.
+   */
+  static String shardOfDataFile(String fileName) {
+    int sep = fileName.lastIndexOf(SHARD_SEPARATOR + "part-");
+    return sep > 0 ? fileName.substring(0, sep) : null;
+  }
+
+  /**
+   * Checks that a committed shard's input is the file that was embedded (same size) and returns the
+   * seconds its embedding took (0 for markers of older runs that did not record it), or -1 when the
+   * marker is unreadable (truncated by a crash while an older version wrote it): that marker is
+   * deleted and its shard embedded again.
+   */
+  static double checkCommitted(FileSystem fs, Path marker, FileStatus source) throws IOException {
+    Map<?, ?> m;
+    try (java.io.InputStream in = fs.open(marker)) {
+      m = new ObjectMapper().readValue(in, Map.class);
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      LOG.warn(
+          "commit marker {} is unreadable ({}); its shard is embedded again",
+          marker,
+          e.getOriginalMessage());
+      fs.delete(marker, false);
+      return -1;
+    }
+    if (m.get("source_bytes") instanceof Number n && n.longValue() != source.getLen()) {
+      throw new SparkclipException(
+          "Input shard '"
+              + source.getPath()
+              + "' changed since it was embedded ("
+              + n.longValue()
+              + " bytes then, "
+              + source.getLen()
+              + " now).",
+          "A re-run skips committed shards, so the output would keep embeddings of the old data.",
+          "Re-run with --overwrite, or delete the marker " + marker + " to redo only that shard.");
+    }
+    return m.get("seconds") instanceof Number s ? s.doubleValue() : 0;
+  }
+
+  static String shardName(String relativePath) {
+    String n = relativePath.replaceAll("\\.parquet$", "").replaceAll("[^A-Za-z0-9._=-]", "_");
+    return n.startsWith("_") || n.startsWith(".") ? "s" + n : n;
+  }
+
+  private void checkManifest(Map<String, Object> want) throws IOException {
+    Path manifest = new Path(out, StageFiles.EMBED_MANIFEST_FILE);
+    ObjectMapper json = new ObjectMapper();
+    if (fs.exists(manifest)) {
+      Map<?, ?> have;
+      try (java.io.InputStream in = fs.open(manifest)) {
+        have = json.readValue(in, Map.class);
+      }
+      for (Map.Entry<String, Object> e : want.entrySet()) {
+        if (!String.valueOf(have.get(e.getKey())).equals(String.valueOf(e.getValue()))) {
+          throw new SparkclipException(
+              "'"
+                  + out
+                  + "' holds embeddings made with "
+                  + e.getKey()
+                  + "="
+                  + have.get(e.getKey())
+                  + ", this run asks for "
+                  + e.getValue()
+                  + ".",
+              "Resuming would mix two kinds of embeddings in one output.",
+              "Use the same options to resume, another --out, or --overwrite to start over.");
+        }
+      }
+      return;
+    }
+    fs.mkdirs(out);
+    try (var o = fs.create(manifest, true)) {
+      o.write(json.writerWithDefaultPrettyPrinter().writeValueAsBytes(want));
+    }
+  }
+}
