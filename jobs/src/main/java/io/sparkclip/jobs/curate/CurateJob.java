@@ -174,6 +174,7 @@ public final class CurateJob {
     String out = conf.getString(StageKeys.OUT);
     String current = conf.getString(StageKeys.INPUT);
     List<Planned<?>> plan = new ArrayList<>();
+    Map<String, Set<String>> readByStage = new LinkedHashMap<>();
     int n = 0;
     for (Stage<?> stage : ALL) {
       if (!enabled.contains(stage.name())) {
@@ -187,13 +188,48 @@ public final class CurateJob {
               .with(StageKeys.OUT, dir)
               .with(StageKeys.OVERWRITE, false);
       plan.add(planned(stage, c, dir));
+      readByStage.put(stage.name(), c.keysRead());
       current = CurationOutput.data(dir);
     }
+    checkKeys(readByStage);
     return plan;
   }
 
   private static <O> Planned<O> planned(Stage<O> stage, StageConf c, String dir) {
     return new Planned<>(stage, stage.options(c), dir);
+  }
+
+  /**
+   * A key that no stage reads is a typo or a misplaced option: fail before any work, naming the
+   * keys the section knows, rather than run with a default the user meant to change.
+   */
+  private void checkKeys(Map<String, Set<String>> readByStage) {
+    Set<String> known = new java.util.TreeSet<>(List.of(STAGES, StageKeys.OVERWRITE));
+    ALL.forEach(s -> known.addAll(s.keys()));
+    known.addAll(Stages.CURATION_ORDER);
+    for (String k : conf.root().keySet()) {
+      if (!known.contains(k)) {
+        throw new SparkclipException(
+            "Unknown curate config key '" + k + "'.",
+            "No stage reads it; top-level keys apply to every stage that has them.",
+            "Remove it, or use one of " + known + " (see conf/curate.example.conf).");
+      }
+    }
+    for (String stage : Stages.CURATION_ORDER) {
+      if (!conf.hasPath(stage) || !readByStage.containsKey(stage)) {
+        continue;
+      }
+      Set<String> read = readByStage.get(stage);
+      for (String k : conf.getConfig(stage).root().keySet()) {
+        if (!read.contains(k)) {
+          throw new SparkclipException(
+              "Unknown key '" + k + "' in the " + stage + " section of the curate config.",
+              "The " + stage + " stage has no option of that name.",
+              "Use one of " + new java.util.TreeSet<>(read) + ", as in sparkclip " + stage
+                  + " --help.");
+        }
+      }
+    }
   }
 
   public List<StageResult> run() {

@@ -98,7 +98,7 @@ public final class ScoreJob {
       return new Options(
           c.string(StageKeys.INPUT, null),
           c.string(StageKeys.OUT, null),
-          c.required(StageKeys.MODEL, Stages.SCORE),
+          c.string(StageKeys.MODEL, null),
           c.strings(TEMPLATES, TEMPLATES_DEFAULT),
           c.integer(GROUP_SIZE, GROUP_SIZE_DEFAULT),
           c.integer(StageKeys.BATCH_SIZE, StageKeys.BATCH_SIZE_DEFAULT),

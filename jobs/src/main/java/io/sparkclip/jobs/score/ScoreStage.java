@@ -3,6 +3,7 @@ package io.sparkclip.jobs.score;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.Stages;
 import org.apache.spark.sql.SparkSession;
 
@@ -16,6 +17,12 @@ public final class ScoreStage implements Stage<ScoreJob.Options> {
   @Override
   public ScoreJob.Options options(StageConf conf) {
     ScoreJob.Options o = ScoreJob.Options.from(conf);
+    if (o.model() == null || o.model().isBlank()) {
+      throw new SparkclipException(
+          "score needs --model.",
+          "clip_score and query_score come from the model the pairs were embedded with.",
+          "Pass --model <dir> (curate: set 'model').");
+    }
     o.validate();
     return o;
   }

@@ -1,5 +1,6 @@
 package io.sparkclip.jobs.stage;
 
+import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -17,4 +18,15 @@ public interface Stage<O> {
   O options(StageConf conf);
 
   CurationSummary run(SparkSession spark, O options);
+
+  /** Every option key the stage reads: what {@link #options} asks of an empty conf. */
+  default Set<String> keys() {
+    StageConf probe = StageConf.empty();
+    try {
+      options(probe);
+    } catch (RuntimeException expected) {
+      // An empty conf lacks the input and out: the keys were read before the check failed.
+    }
+    return probe.keysRead();
+  }
 }

@@ -8,6 +8,8 @@ import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.SparkclipException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -20,9 +22,17 @@ public final class StageConf {
   private final Config config;
   private final String origin;
 
-  private StageConf(Config config, String origin) {
+  /** Keys the stage asked for, so that a config key no stage reads can be reported as unknown. */
+  private final Set<String> read;
+
+  private StageConf(Config config, String origin, Set<String> read) {
     this.config = config;
     this.origin = origin;
+    this.read = read;
+  }
+
+  private StageConf(Config config, String origin) {
+    this(config, origin, ConcurrentHashMap.newKeySet());
   }
 
   public static StageConf empty() {
@@ -53,32 +63,26 @@ public final class StageConf {
     }
     Object v = value instanceof Enum<?> e ? e.name() : value;
     return new StageConf(
-        config.withValue(quoted(key), ConfigValueFactory.fromAnyRef(v, origin)), origin);
+        config.withValue(quoted(key), ConfigValueFactory.fromAnyRef(v, origin)), origin, read);
   }
 
   /** Keys unset here are read from {@code other}. */
   public StageConf withFallback(StageConf other) {
-    return new StageConf(config.withFallback(other.config), origin);
+    return new StageConf(config.withFallback(other.config), origin, read);
   }
 
   public boolean has(String key) {
+    read.add(key);
     return config.hasPath(quoted(key));
+  }
+
+  /** The keys asked for so far (by {@code options(conf)}: every key the stage knows). */
+  public Set<String> keysRead() {
+    return Set.copyOf(read);
   }
 
   public String string(String key, String dflt) {
     return read(key, dflt, config::getString);
-  }
-
-  /** A required string: the error names the command flag and the config key. */
-  public String required(String key, String stage) {
-    String v = string(key, null);
-    if (v == null || v.isBlank()) {
-      throw new SparkclipException(
-          stage + " needs '" + key + "'.",
-          "It was neither given on the command line (--" + key + ") nor in the config.",
-          "See sparkclip " + stage + " --help for an example.");
-    }
-    return v;
   }
 
   public boolean bool(String key, boolean dflt) {
@@ -120,6 +124,7 @@ public final class StageConf {
   }
 
   private <T> T read(String key, T dflt, Function<String, T> getter) {
+    read.add(key);
     String path = quoted(key);
     if (!config.hasPath(path)) {
       return dflt;

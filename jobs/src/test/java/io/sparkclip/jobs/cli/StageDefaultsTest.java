@@ -1,11 +1,13 @@
 package io.sparkclip.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.jobs.curate.CurateJob;
 import io.sparkclip.jobs.stage.StageKeys;
+import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -104,5 +106,29 @@ class StageDefaultsTest {
     assertThat(fromCommand)
         .as("and they differ from the defaults")
         .isNotEqualTo(commandOptions(Stages.DEDUP, "/raw", p.dir()));
+  }
+
+  @Test
+  void aConfigKeyNoStageReadsFailsBeforeAnyWork() {
+    Map<String, String> typo = top();
+    typo.put("dedup.phash-distanse", "6");
+    assertThatThrownBy(() -> new CurateJob(null, CurateJob.load(null, typo)).plan())
+        .as("a misspelt dedup key")
+        .isInstanceOf(SparkclipException.class)
+        .hasMessageContaining("phash-distanse")
+        .hasMessageContaining("phash-distance");
+    Map<String, String> top = top();
+    top.put("modle", "/m");
+    assertThatThrownBy(() -> new CurateJob(null, CurateJob.load(null, top)).plan())
+        .as("a misspelt top-level key")
+        .isInstanceOf(SparkclipException.class)
+        .hasMessageContaining("modle");
+    Map<String, String> shared = top();
+    shared.put("batch-size", "64");
+    shared.put("queries", "/q.txt");
+    shared.put(StageKeys.MODEL, "/m");
+    assertThat(new CurateJob(null, CurateJob.load(null, shared)).plan())
+        .as("top-level keys some stage reads are fine")
+        .hasSize(6);
   }
 }
