@@ -3,7 +3,7 @@ package io.sparkclip.jobs.cli;
 import io.sparkclip.jobs.Sparks;
 import io.sparkclip.jobs.balance.BalanceJob;
 import io.sparkclip.jobs.curate.CurationSummary;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -66,11 +66,7 @@ public final class BalanceCommand implements Callable<Integer> {
         switch (mode.toLowerCase(Locale.ROOT)) {
           case "cap" -> BalanceJob.Mode.CAP;
           case "probabilistic", "metaclip" -> BalanceJob.Mode.PROBABILISTIC;
-          default ->
-              throw new SparkclipException(
-                  "Unknown --mode '" + mode + "'.",
-                  "balance caps per query (cap) or draws MetaCLIP-style (probabilistic).",
-                  "Use --mode cap or --mode probabilistic.");
+          default -> throw Errors.unknownBalanceMode(mode);
         };
     try (Sparks s = spark.open("balance")) {
       CurationSummary summary =

@@ -5,7 +5,7 @@ import io.sparkclip.jobs.curate.CurationSummary;
 import io.sparkclip.jobs.dedup.DedupJob;
 import io.sparkclip.jobs.dedup.KeepPolicy;
 import io.sparkclip.jobs.dedup.UrlNormalizer;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -151,11 +151,7 @@ public final class DedupCommand implements Callable<Integer> {
     switch (urlKey.toLowerCase(Locale.ROOT)) {
       case "url" -> key = DedupJob.UrlKey.URL;
       case "url_caption", "url+caption" -> key = DedupJob.UrlKey.URL_CAPTION;
-      default ->
-          throw new SparkclipException(
-              "Unknown --url-key '" + urlKey + "'.",
-              "The exact URL stage groups by url or by url and caption.",
-              "Use --url-key url or --url-key url_caption.");
+      default -> throw Errors.unknownUrlKey(urlKey);
     }
     return new DedupJob.Options(
         input,

@@ -15,7 +15,7 @@ import io.sparkclip.jobs.match.MatchQueriesJob;
 import io.sparkclip.jobs.score.ScoreJob;
 import io.sparkclip.jobs.semdedup.SemDedupJob;
 import io.sparkclip.schemas.ColumnMapping;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -66,18 +66,12 @@ public final class CurateJob {
     if (file != null) {
       File f = new File(file);
       if (!f.isFile()) {
-        throw new SparkclipException(
-            "Config file '" + file + "' does not exist.",
-            "curate reads its stages, thresholds, model and paths from it.",
-            "Copy conf/curate.example.conf and edit it, or leave --config out for the defaults.");
+        throw Errors.configNotFound(file);
       }
       try {
         user = ConfigFactory.parseFile(f);
       } catch (ConfigException e) {
-        throw new SparkclipException(
-            "Config file '" + file + "' is not valid HOCON: " + e.getMessage(),
-            "curate parses it with Typesafe Config.",
-            "Fix the syntax at the line named above (see conf/curate.example.conf).");
+        throw Errors.configSyntax(file, e.getMessage());
       }
     }
     Map<String, Object> o = new LinkedHashMap<>();
@@ -91,18 +85,12 @@ public final class CurateJob {
   private static void validate(Config c) {
     for (String k : List.of("input", "out", "model", "queries")) {
       if (!c.hasPath(k) || c.getString(k).isBlank()) {
-        throw new SparkclipException(
-            "The curate config has no '" + k + "'.",
-            "curate needs input, out, queries and model.",
-            "Set it in the config file or on the command line (--" + k + ").");
+        throw Errors.configMissingKey(k);
       }
     }
     for (String s : c.getStringList("stages")) {
       if (!ALL_STAGES.contains(s)) {
-        throw new SparkclipException(
-            "Unknown stage '" + s + "' in stages.",
-            "curate runs " + ALL_STAGES + ", in that order.",
-            "Remove it or spell it as listed.");
+        throw Errors.configUnknownStage(s, ALL_STAGES);
       }
     }
   }

@@ -10,7 +10,7 @@ import io.sparkclip.jobs.Paths;
 import io.sparkclip.jobs.curate.CurationInput;
 import io.sparkclip.jobs.curate.CurationOutput;
 import io.sparkclip.schemas.ColumnMapping;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.udfs.RowStatus;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
@@ -198,31 +198,16 @@ public final class EmbedJob {
 
     void validate() {
       if (input == null || out == null || model == null) {
-        throw new SparkclipException(
-            "embed needs an input, --out and --model.",
-            "One of them is missing.",
-            "Example: sparkclip embed /tmp/balanced/data --model models/sparkclip-demo-clip"
-                + " --out /tmp/embedded");
+        throw Errors.embedNeedsInputOutAndModel();
       }
       if (batchSize < 1 || batchSize > 4096) {
-        throw new SparkclipException(
-            "--batch-size " + batchSize + " is out of range.",
-            "A batch is the number of images or captions per ONNX Runtime call.",
-            "Use 1..4096 (32-256 is typical; see docs on executor memory).");
+        throw Errors.batchSizeOutOfRange(batchSize);
       }
       if (maxPixels < 1) {
-        throw new SparkclipException(
-            "--max-pixels " + maxPixels + " is out of range.",
-            "It is the largest image (width x height) decoded; larger ones get status too_large.",
-            "Use a positive pixel count; the default is "
-                + ImageDecoder.DEFAULT_MAX_PIXELS
-                + " (PIL's limit).");
+        throw Errors.maxPixelsOutOfRange(maxPixels, ImageDecoder.DEFAULT_MAX_PIXELS);
       }
       if (!precision.equals("fp32") && !precision.equals("fp16")) {
-        throw new SparkclipException(
-            "--precision " + precision + " is not supported.",
-            "Embeddings are written as float32 arrays or float16 packed into binary.",
-            "Use --precision fp32 or --precision fp16.");
+        throw Errors.unsupportedPrecision(precision);
       }
     }
   }
@@ -279,18 +264,12 @@ public final class EmbedJob {
     FileSystem inFs = Paths.fs(spark, inputData);
     Map<String, Path> shards = listShards(inFs, new Path(inputData));
     if (shards.isEmpty()) {
-      throw new SparkclipException(
-          "No Parquet files under '" + inputData + "'.",
-          "embed processes its input shard by shard (one Parquet file = one shard).",
-          "Point embed at a directory of Parquet files, e.g. the data/ of a curation stage.");
+      throw Errors.noParquetFiles(inputData);
     }
     // Detect the layout once (fails fast on a bad schema before any embedding).
     CurationInput probe = CurationInput.read(spark, inputData, options.mapping());
     if (!options.textOnly() && !probe.layout().hasImages()) {
-      throw new SparkclipException(
-          "The input '" + inputData + "' has no image column (" + probe.layout().layout() + ").",
-          "Image embeddings need image bytes; metadata-only pairs have only url and caption.",
-          "Add --text-only to embed captions only, or pass --image-col.");
+      throw Errors.noImageColumnToEmbed(inputData, probe.layout().layout());
     }
 
     FileSystem outFs = Paths.fs(spark, options.out());
@@ -550,10 +529,7 @@ public final class EmbedJob {
     Map<String, Path> out = new TreeMap<>();
     try {
       if (!fs.exists(root)) {
-        throw new SparkclipException(
-            "Input path '" + root + "' does not exist.",
-            "embed reads Parquet pairs from it.",
-            "Check the path (a curation stage output, generate output or img2dataset folder).");
+        throw Errors.embedInputNotFound(root.toString());
       }
       FileStatus st = fs.getFileStatus(root);
       if (st.isFile()) {
@@ -573,17 +549,7 @@ public final class EmbedJob {
         String name = shardName(rel);
         String clash = relOf.put(name, rel);
         if (clash != null) {
-          throw new SparkclipException(
-              "Input files '"
-                  + clash
-                  + "' and '"
-                  + rel
-                  + "' map to the same shard name '"
-                  + name
-                  + "'.",
-              "embed commits output per input file under a name made from its relative path, with"
-                  + " characters other than letters, digits and ._=- replaced by '_'.",
-              "Rename one of the files (or move it to another folder) so the names differ.");
+          throw Errors.shardNameClash(clash, rel, name);
         }
         out.put(name, f.getPath());
       }
@@ -630,16 +596,8 @@ public final class EmbedJob {
       return -1;
     }
     if (m.get("source_bytes") instanceof Number n && n.longValue() != source.getLen()) {
-      throw new SparkclipException(
-          "Input shard '"
-              + source.getPath()
-              + "' changed since it was embedded ("
-              + n.longValue()
-              + " bytes then, "
-              + source.getLen()
-              + " now).",
-          "A re-run skips committed shards, so the output would keep embeddings of the old data.",
-          "Re-run with --overwrite, or delete the marker " + marker + " to redo only that shard.");
+      throw Errors.inputShardChanged(
+          source.getPath().toString(), n.longValue(), source.getLen(), marker.toString());
     }
     return m.get("seconds") instanceof Number s ? s.doubleValue() : 0;
   }
@@ -669,18 +627,8 @@ public final class EmbedJob {
       }
       for (Map.Entry<String, Object> e : want.entrySet()) {
         if (!String.valueOf(have.get(e.getKey())).equals(String.valueOf(e.getValue()))) {
-          throw new SparkclipException(
-              "'"
-                  + out
-                  + "' holds embeddings made with "
-                  + e.getKey()
-                  + "="
-                  + have.get(e.getKey())
-                  + ", this run asks for "
-                  + e.getValue()
-                  + ".",
-              "Resuming would mix two kinds of embeddings in one output.",
-              "Use the same options to resume, another --out, or --overwrite to start over.");
+          throw Errors.resumeOptionsChanged(
+              out.toString(), e.getKey(), have.get(e.getKey()), e.getValue());
         }
       }
       return;

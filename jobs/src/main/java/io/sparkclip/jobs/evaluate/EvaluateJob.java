@@ -11,9 +11,9 @@ import io.sparkclip.jobs.curate.CurationOutput;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.RejectReason;
-import io.sparkclip.schemas.SparkclipException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
@@ -138,10 +138,7 @@ public final class EvaluateJob {
   public Evaluation run() {
     Dataset<Row> gt = Paths.readParquet(spark, groundTruth);
     if (!CurationOutput.has(gt, Columns.FAULT)) {
-      throw new SparkclipException(
-          "'" + groundTruth + "' is not a ground-truth table (no '" + Columns.FAULT + "' column).",
-          "evaluate compares decisions with the _ground_truth/ that sparkclip generate writes.",
-          "Pass --ground-truth <generate output>/_ground_truth.");
+      throw Errors.notGroundTruth(groundTruth);
     }
     Sparks.describe(spark, "evaluate", "compare with ground truth");
     Optional<String> score = stage("score");
@@ -334,10 +331,7 @@ public final class EvaluateJob {
         String n = s.getPath().getName();
         if (n.matches("\\d+-" + name)) {
           if (prev == null) {
-            throw new SparkclipException(
-                "The " + name + " stage in '" + curated + "' is the first stage.",
-                "evaluate needs the stage's input to know which pairs reached it.",
-                "Run match-queries before dedup in the curate config.");
+            throw Errors.evaluateFirstStage(name, curated);
           }
           return CurationOutput.data(prev);
         }

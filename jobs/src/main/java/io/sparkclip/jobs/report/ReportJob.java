@@ -17,9 +17,9 @@ import io.sparkclip.jobs.curate.CurationOutput;
 import io.sparkclip.jobs.score.ScoreJob;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.ResolvedLayout;
-import io.sparkclip.schemas.SparkclipException;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -77,10 +77,7 @@ public final class ReportJob {
     FileSystem fs = Paths.fs(spark, curated);
     JsonNode funnel = readJson(fs, new Path(curated, CurateJob.FUNNEL_FILE));
     if (funnel == null) {
-      throw new SparkclipException(
-          "'" + curated + "' has no " + CurateJob.FUNNEL_FILE + ".",
-          "report draws the output of sparkclip curate.",
-          "Run sparkclip curate first and pass its output root.");
+      throw Errors.notCurated(curated, CurateJob.FUNNEL_FILE);
     }
     Sparks.describe(spark, "report", "histograms and samples");
     StringBuilder h = new StringBuilder();

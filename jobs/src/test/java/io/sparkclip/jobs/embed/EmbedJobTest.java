@@ -8,6 +8,7 @@ import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.SparkclipException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -176,7 +177,12 @@ class EmbedJobTest {
         org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
     assertThatThrownBy(() -> EmbedJob.listShards(fs, new org.apache.hadoop.fs.Path(in.toString())))
         .as("x/a.parquet and x_a.parquet both become shard x_a")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a shard name clash")
+                    .isEqualTo(ErrorId.INPUT_SHARD_NAME_CLASH))
         .hasMessageContaining("x_a")
         .hasMessageContaining("Fix:");
   }
@@ -199,8 +205,12 @@ class EmbedJobTest {
             () ->
                 new EmbedJob(spark, EmbedJob.Options.of(meta, out, TINY).withTextOnly(true)).run())
         .as("re-run over a changed input shard")
-        .isInstanceOf(SparkclipException.class)
-        .hasMessageContaining("changed since it was embedded")
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a changed input shard")
+                    .isEqualTo(ErrorId.RESUME_INPUT_CHANGED))
         .hasMessageContaining("--overwrite");
   }
 
@@ -231,7 +241,12 @@ class EmbedJobTest {
                 new EmbedJob(spark, EmbedJob.Options.of(raw, out, tmp.resolve("nope").toString()))
                     .run())
         .as("missing model directory")
-        .isInstanceOf(io.sparkclip.udfs.ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a missing model directory")
+                    .isEqualTo(ErrorId.MODEL_FILE_MISSING))
         .hasMessageContaining("config.json")
         .hasMessageContaining("Fix:");
     assertThat(Files.exists(Path.of(out))).as("nothing written").isFalse();
@@ -257,7 +272,12 @@ class EmbedJobTest {
                             .withPrecision("fp16"))
                     .run())
         .as("fp16 on top of fp32 output")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of resuming with other options")
+                    .isEqualTo(ErrorId.RESUME_OPTIONS_CHANGED))
         .hasMessageContaining("--overwrite");
   }
 

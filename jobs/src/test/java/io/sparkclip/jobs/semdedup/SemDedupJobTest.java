@@ -13,6 +13,7 @@ import io.sparkclip.jobs.dedup.KeepPolicy;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.PairStatus;
 import io.sparkclip.schemas.RejectReason;
@@ -386,7 +387,12 @@ class SemDedupJobTest {
     String out = tmp.resolve("never").toString();
     assertThatThrownBy(() -> new SemDedupJob(spark, SemDedupJob.Options.of(raw, out)).run())
         .as("input without embeddings")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of input without embeddings")
+                    .isEqualTo(ErrorId.INPUT_NOT_EMBEDDED))
         .hasMessageContaining("image_embedding")
         .hasMessageContaining("Fix:");
     assertThat(java.nio.file.Files.exists(Path.of(out))).as("nothing written").isFalse();

@@ -1,5 +1,6 @@
 package io.sparkclip.udfs.spark;
 
+import io.sparkclip.udfs.ClipErrors;
 import io.sparkclip.udfs.embed.Vectors;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
@@ -64,12 +65,7 @@ public final class ClipFunctions {
 
   private static Double cosine(float[] a, float[] b) {
     if (a.length != b.length) {
-      throw new IllegalArgumentException(
-          "clip_cosine got embeddings of widths "
-              + a.length
-              + " and "
-              + b.length
-              + ". Cause: they come from different models. Fix: compare embeddings of one model.");
+      throw ClipErrors.cosineWidthMismatch(a.length, b.length);
     }
     return Vectors.cosine(a, b);
   }

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparkclip.udfs.ClipException;
+import io.sparkclip.schemas.ErrorId;
+import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.Fixtures;
 import io.sparkclip.udfs.embed.Vectors;
 import java.nio.charset.StandardCharsets;
@@ -235,7 +236,12 @@ class ClipTransformersTest {
                     .setInputCol("nope")
                     .transformSchema(df.schema()))
         .as("missing column")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a missing input column")
+                    .isEqualTo(ErrorId.TRANSFORMER_INPUT_COLUMN_MISSING))
         .hasMessageContaining("nope")
         .hasMessageContaining("Fix:");
     assertThatThrownBy(
@@ -245,7 +251,12 @@ class ClipTransformersTest {
                     .setInputCol("caption")
                     .transformSchema(df.schema()))
         .as("wrong type")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a wrong input type")
+                    .isEqualTo(ErrorId.TRANSFORMER_INPUT_COLUMN_WRONG_TYPE))
         .hasMessageContaining("binary");
     assertThat(new ClipTextEmbedder().transformSchema(df.schema()).fieldNames())
         .as("the schema needs no model dir")
