@@ -73,7 +73,8 @@ public enum ErrorId {
   TRANSFORMER_INPUT_COLUMN_WRONG_TYPE("A CLIP transformer's input column has the wrong type."),
   TRANSFORMER_OUTPUT_COLUMN_EXISTS("A CLIP transformer's output column already exists."),
 
-  EMBEDDING_WIDTH_MISMATCH("clip_cosine got embeddings of different widths.");
+  EMBEDDING_WIDTH_MISMATCH("clip_cosine got embeddings of different widths."),
+  EMBEDDING_NOT_FP16("A binary column read as float16 embeddings holds something else.");
 
   private final String description;
 

@@ -178,6 +178,17 @@ public final class ClipErrors {
         "use the towers and config.json exported together for one model.");
   }
 
+  /** A binary value read as float16 embedding has an odd number of bytes. */
+  public static SparkclipException notFp16(int bytes) {
+    return error(
+        ErrorId.EMBEDDING_NOT_FP16,
+        "A float16 embedding has an odd length of " + bytes + " bytes.",
+        "float16 embeddings take 2 bytes per value, so the column does not hold embeddings that"
+            + " sparkclip embed --precision fp16 writes.",
+        "point the command (e.g. semdedup --embedding-col) at an embedding column written by"
+            + " sparkclip embed.");
+  }
+
   /** clip_cosine got two embeddings of different widths. */
   public static SparkclipException cosineWidthMismatch(int first, int second) {
     return error(

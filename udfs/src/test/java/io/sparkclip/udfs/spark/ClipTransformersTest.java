@@ -198,6 +198,27 @@ class ClipTransformersTest {
   }
 
   @Test
+  void sqlFunctionsRejectForeignEmbeddingsWithAnId() {
+    ClipFunctions.register(spark);
+    assertThatThrownBy(() -> spark.sql("SELECT clip_cosine(array(1D, 0D), array(1D))").collect())
+        .as("embeddings of two widths")
+        .satisfies(e -> assertThat(idOf(e)).as("id").isEqualTo(ErrorId.EMBEDDING_WIDTH_MISMATCH));
+    assertThatThrownBy(() -> spark.sql("SELECT clip_fp16_unpack(X'010203')").collect())
+        .as("3 bytes are no float16 embedding")
+        .satisfies(e -> assertThat(idOf(e)).as("id").isEqualTo(ErrorId.EMBEDDING_NOT_FP16));
+  }
+
+  /** Spark wraps errors thrown in UDFs; the CLI walks the causes the same way. */
+  private static ErrorId idOf(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SparkclipException s) {
+        return s.id();
+      }
+    }
+    return null;
+  }
+
+  @Test
   void modelOnHadoopPathLoadsThroughExecutorCache() throws Exception {
     String uri = SchemeLocalFileSystem.SCHEME + "://" + Fixtures.tinyClip().toAbsolutePath();
     List<Row> rows =
