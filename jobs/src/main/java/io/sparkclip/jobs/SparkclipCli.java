@@ -66,8 +66,9 @@ public final class SparkclipCli implements Runnable {
 
   private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
     PrintWriter err = cl.getErr();
-    RuntimeException known = find(e);
+    SparkclipException known = find(e);
     if (known != null) {
+      // The message starts with the error id, e.g. "[OUTPUT_EXISTS] …" (see docs/errors.md).
       err.println("sparkclip " + cl.getCommandName() + ": " + known.getMessage());
       err.flush();
       return 2;
@@ -78,13 +79,10 @@ public final class SparkclipCli implements Runnable {
     return 1;
   }
 
-  /** A user error: bad input or options (schemas), or a bad model directory (udfs engine). */
-  private static RuntimeException find(Throwable t) {
+  /** A user error (bad input, options or model directory), possibly wrapped by Spark. */
+  private static SparkclipException find(Throwable t) {
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (c instanceof SparkclipException s) {
-        return s;
-      }
-      if (c instanceof io.sparkclip.udfs.ClipException s) {
         return s;
       }
     }

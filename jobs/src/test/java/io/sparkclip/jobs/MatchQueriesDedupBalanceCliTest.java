@@ -99,7 +99,9 @@ class MatchQueriesDedupBalanceCliTest {
 
     Run again = SparkclipCliTest.cli("balance", dedup + "/data", "--out", balanced, "--cap", "5");
     assertThat(again.code()).as("existing output without --overwrite").isEqualTo(2);
-    assertThat(again.err()).as("says how to fix it").contains("already exists", "--overwrite");
+    assertThat(again.err())
+        .as("says how to fix it")
+        .contains("sparkclip balance: [OUTPUT_EXISTS] ", "--overwrite");
     Run over =
         SparkclipCliTest.cli(
             "balance", dedup + "/data", "--out", balanced, "--cap", "5", "--overwrite");
@@ -121,7 +123,9 @@ class MatchQueriesDedupBalanceCliTest {
                   tmp.resolve("o1").toString())
               : SparkclipCliTest.cli(cmd, missing, "--out", tmp.resolve("o-" + cmd).toString());
       assertThat(r.code()).as(cmd + " on a missing input: exit code").isEqualTo(2);
-      assertThat(r.err()).as(cmd + " on a missing input: message").contains("does not exist");
+      assertThat(r.err())
+          .as(cmd + " on a missing input: message")
+          .contains("sparkclip " + cmd + ": [INPUT_PATH_NOT_FOUND] ");
     }
 
     Run noQueries =
@@ -135,18 +139,22 @@ class MatchQueriesDedupBalanceCliTest {
     assertThat(noQueries.code()).as("missing query list: exit code").isEqualTo(2);
     assertThat(noQueries.err())
         .as("missing query list: message")
-        .contains("Query list", "does not exist");
+        .contains("[QUERIES_NOT_FOUND] ", "--queries");
 
     Run badBands =
         SparkclipCliTest.cli(
             "dedup", raw, "--out", tmp.resolve("o3").toString(), "--phash-bands", "5");
     assertThat(badBands.code()).as("dedup --phash-bands 5: exit code").isEqualTo(2);
-    assertThat(badBands.err()).as("dedup --phash-bands 5: message").contains("--phash-bands");
+    assertThat(badBands.err())
+        .as("dedup --phash-bands 5: message")
+        .contains("[OPTION_OUT_OF_RANGE] ", "--phash-bands");
 
     Run badCap =
         SparkclipCliTest.cli("balance", raw, "--out", tmp.resolve("o4").toString(), "--cap", "0");
     assertThat(badCap.code()).as("balance --cap 0: exit code").isEqualTo(2);
-    assertThat(badCap.err()).as("balance --cap 0: message").contains("--cap");
+    assertThat(badCap.err())
+        .as("balance --cap 0: message")
+        .contains("[OPTION_OUT_OF_RANGE] ", "--cap");
 
     String noQueryCol = tmp.resolve("no-query").toString();
     spark
@@ -160,6 +168,6 @@ class MatchQueriesDedupBalanceCliTest {
     assertThat(noQuery.code()).as("balance without a query column: exit code").isEqualTo(2);
     assertThat(noQuery.err())
         .as("balance without a query column: message")
-        .contains("no query column", "match-queries");
+        .contains("[INPUT_NO_QUERY_COLUMN] ", "match-queries");
   }
 }

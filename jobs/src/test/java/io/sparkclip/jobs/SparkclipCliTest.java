@@ -94,7 +94,9 @@ class SparkclipCliTest {
 
     Run again = cli("generate", "--rows", "10", "--out", raw);
     assertThat(again.code()).as("refuses to overwrite").isEqualTo(2);
-    assertThat(again.err()).as("says how to fix it").contains("already exists", "--overwrite");
+    assertThat(again.err())
+        .as("shows the id and says how to fix it")
+        .contains("sparkclip generate: [OUTPUT_EXISTS] ", "--overwrite");
   }
 
   @Test
@@ -109,9 +111,9 @@ class SparkclipCliTest {
     Run r = cli("inspect", dir);
     assertThat(r.code()).as("bad schema exit code").isEqualTo(2);
     assertThat(r.err())
-        .as("message names the columns, the layouts and the option")
+        .as("message shows the id and names the columns, the layouts and the option")
         .contains(
-            "Ambiguous caption column",
+            "sparkclip inspect: [INPUT_AMBIGUOUS_COLUMN] ",
             "url (string), caption (string), TEXT (string)",
             "Hugging Face",
             "--caption-col caption");
@@ -147,7 +149,7 @@ class SparkclipCliTest {
     assertThat(missing.code()).as("missing input exit code").isEqualTo(2);
     assertThat(missing.err())
         .as("missing input message")
-        .contains("does not exist", "sparkclip generate");
+        .contains("sparkclip inspect: [INPUT_PATH_NOT_FOUND] ", "sparkclip generate");
 
     Run badFault =
         cli(
@@ -161,10 +163,12 @@ class SparkclipCliTest {
     assertThat(badFault.code()).as("unknown fault kind exit code").isEqualTo(2);
     assertThat(badFault.err())
         .as("lists known kinds")
-        .contains("Unknown fault kind 'typo'", "shuffled_caption");
+        .contains("[OPTION_UNKNOWN_VALUE] ", "'typo'", "shuffled_caption");
 
     Run badRows = cli("generate", "--rows", "0", "--out", tmp.resolve("y").toString());
     assertThat(badRows.code()).as("invalid rows exit code").isEqualTo(2);
-    assertThat(badRows.err()).as("says the valid range").contains("--rows must be between 1");
+    assertThat(badRows.err())
+        .as("says the valid range")
+        .contains("[OPTION_OUT_OF_RANGE] ", "--rows must be between 1");
   }
 }

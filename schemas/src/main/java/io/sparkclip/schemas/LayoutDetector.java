@@ -50,12 +50,7 @@ public final class LayoutDetector {
     if (image == null) {
       layout = InputLayout.METADATA_ONLY;
       if (url == null) {
-        throw Errors.badSchema(
-            "Metadata-only input without a url column.",
-            schema,
-            "Without image bytes sparkclip needs a URL to identify and deduplicate pairs: name"
-                + " it with --url-col, or name the image column with --image-col.",
-            source);
+        throw Errors.noUrlColumn(schema, source);
       }
     } else if (image.isStruct) {
       layout = InputLayout.HUGGING_FACE;
@@ -86,11 +81,7 @@ public final class LayoutDetector {
       field(schema, c).filter(f -> f.dataType() instanceof StringType).ifPresent(f -> found.add(c));
     }
     if (found.isEmpty()) {
-      throw Errors.badSchema(
-          "No caption column: none of " + CAPTION_CANDIDATES + " is a string column.",
-          schema,
-          "Name the column that holds the alt text with --caption-col <column>.",
-          source);
+      throw Errors.noCaptionColumn(CAPTION_CANDIDATES, schema, source);
     }
     if (found.size() > 1) {
       throw Errors.ambiguous("caption", found, "--caption-col", schema, source);
@@ -148,13 +139,7 @@ public final class LayoutDetector {
             .map(StructField::name)
             .toList();
     if (!otherBinary.isEmpty()) {
-      throw Errors.badSchema(
-          "Binary column(s) " + otherBinary + " found, but none has an image column name.",
-          schema,
-          "Name the image column with --image-col "
-              + otherBinary.get(0)
-              + ", or pass --image-col none to treat the input as metadata-only.",
-          source);
+      throw Errors.unnamedImageColumn(otherBinary, schema, source);
     }
     return null;
   }

@@ -107,9 +107,13 @@ class LayoutDetectorTest {
     StructType schema =
         new StructType().add("url", StringType).add("caption", StringType).add("TEXT", StringType);
     assertThatThrownBy(() -> LayoutDetector.detect(schema, ColumnMapping.DETECT, "s3a://b/in"))
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of an ambiguous caption")
+                    .isEqualTo(ErrorId.INPUT_AMBIGUOUS_COLUMN))
         .as("message names the problem, the columns found, the layouts and the fix")
-        .hasMessageContaining("Ambiguous caption column")
         .hasMessageContaining("caption and TEXT")
         .hasMessageContaining(
             "Columns found in s3a://b/in: url (string), caption (string), TEXT (string)")
@@ -123,9 +127,13 @@ class LayoutDetectorTest {
   void noCaptionFailsWithFix() {
     StructType schema = new StructType().add("url", StringType).add("jpg", BinaryType);
     assertThatThrownBy(() -> LayoutDetector.detect(schema))
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a missing caption")
+                    .isEqualTo(ErrorId.INPUT_NO_CAPTION_COLUMN))
         .as("missing caption")
-        .hasMessageContaining("No caption column")
         .hasMessageContaining("url (string), jpg (binary)")
         .hasMessageContaining("--caption-col");
   }
@@ -136,9 +144,14 @@ class LayoutDetectorTest {
         new StructType().add("url", StringType).add("caption", LongType).add("alt", LongType);
     ColumnMapping mapping = new ColumnMapping("alt", null, null, null, null);
     assertThatThrownBy(() -> LayoutDetector.detect(schema, mapping, null))
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a wrong caption type")
+                    .isEqualTo(ErrorId.INPUT_COLUMN_WRONG_TYPE))
         .as("mapped caption of the wrong type")
-        .hasMessageContaining("'alt' has type bigint, not string")
+        .hasMessageContaining("bigint")
         .hasMessageContaining("--caption-col");
   }
 
@@ -147,7 +160,12 @@ class LayoutDetectorTest {
     StructType schema =
         new StructType().add("url", StringType).add("caption", StringType).add("blob", BinaryType);
     assertThatThrownBy(() -> LayoutDetector.detect(schema))
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of an unnamed binary column")
+                    .isEqualTo(ErrorId.INPUT_UNNAMED_IMAGE_COLUMN))
         .as("an unrecognised binary column is not silently ignored")
         .hasMessageContaining("--image-col blob")
         .hasMessageContaining("--image-col none");
@@ -157,9 +175,13 @@ class LayoutDetectorTest {
   void twoImageColumnsAreAmbiguous() {
     StructType schema = Schemas.IMG2DATASET.add("image", Schemas.HF_IMAGE);
     assertThatThrownBy(() -> LayoutDetector.detect(schema))
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of an ambiguous image")
+                    .isEqualTo(ErrorId.INPUT_AMBIGUOUS_COLUMN))
         .as("jpg and image struct")
-        .hasMessageContaining("Ambiguous image column")
         .hasMessageContaining("--image-col jpg");
   }
 
@@ -167,16 +189,26 @@ class LayoutDetectorTest {
   void mappedColumnThatDoesNotExist() {
     ColumnMapping mapping = new ColumnMapping("alt_text", null, null, null, null);
     assertThatThrownBy(() -> LayoutDetector.detect(Schemas.IMG2DATASET, mapping, null))
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a mapped column that does not exist")
+                    .isEqualTo(ErrorId.INPUT_MAPPED_COLUMN_MISSING))
         .as("a typo in --caption-col")
-        .hasMessageContaining("'alt_text' given with --caption-col does not exist");
+        .hasMessageContaining("alt_text");
   }
 
   @Test
   void metadataWithoutUrlFails() {
     StructType schema = new StructType().add("caption", StringType);
     assertThatThrownBy(() -> LayoutDetector.detect(schema))
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of metadata-only without url")
+                    .isEqualTo(ErrorId.INPUT_NO_URL_COLUMN))
         .as("metadata-only needs a url")
         .hasMessageContaining("--url-col");
   }

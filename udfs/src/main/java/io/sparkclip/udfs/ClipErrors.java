@@ -1,164 +1,200 @@
 package io.sparkclip.udfs;
 
+import io.sparkclip.schemas.ErrorId;
+import io.sparkclip.schemas.SparkclipException;
 import java.util.Collection;
 
 /**
- * Every user-facing message of the engine, built in one place. Each states (1) the problem, (2) why
- * it occurred and (3) how to fix it.
+ * Every user-facing message of the engine, built in one place. Each has an {@link ErrorId} and
+ * states (1) the problem, (2) why it occurred and (3) how to fix it.
  */
 public final class ClipErrors {
   private ClipErrors() {}
 
-  private static String msg(String problem, String cause, String fix) {
-    return problem + " Cause: " + cause + " Fix: " + fix;
+  private static SparkclipException error(ErrorId id, String problem, String cause, String fix) {
+    return new SparkclipException(id, problem, cause, fix);
   }
 
-  public static ClipException missingFile(String file, String modelDir) {
-    return new ClipException(
-        msg(
-            "Model file " + file + " does not exist.",
-            "the model directory " + modelDir + " is not in the open_clip/Immich ONNX layout.",
-            "point the model dir at a folder with config.json, visual/model.onnx,"
-                + " visual/preprocess_cfg.json, textual/model.onnx and textual/tokenizer.json"
-                + " (tools/clip_tiny.py export_onnx writes one)."));
+  private static SparkclipException error(
+      ErrorId id, String problem, String cause, String fix, Throwable throwable) {
+    return new SparkclipException(id, problem, cause, fix, throwable);
   }
 
-  public static ClipException unreadableJson(String file, Throwable cause) {
-    return new ClipException(
-        msg(
-            "Cannot read " + file + ".",
-            "it is not valid JSON or lacks a required field (" + cause.getMessage() + ").",
-            "re-export the model directory or fix the file by hand."),
+  /** A file of the open_clip/Immich layout is missing from the model directory. */
+  public static SparkclipException missingFile(String file, String modelDir) {
+    return error(
+        ErrorId.MODEL_FILE_MISSING,
+        "Model file " + file + " does not exist.",
+        "the model directory " + modelDir + " is not in the open_clip/Immich ONNX layout.",
+        "point the model dir at a folder with config.json, visual/model.onnx,"
+            + " visual/preprocess_cfg.json, textual/model.onnx and textual/tokenizer.json"
+            + " (tools/clip_tiny.py export_onnx writes one).");
+  }
+
+  /** A JSON file of the model directory does not parse or lacks a field. */
+  public static SparkclipException unreadableJson(String file, Throwable cause) {
+    return error(
+        ErrorId.MODEL_JSON_INVALID,
+        "Cannot read " + file + ".",
+        "it is not valid JSON or lacks a required field (" + cause.getMessage() + ").",
+        "re-export the model directory or fix the file by hand.",
         cause);
   }
 
-  public static ClipException badConfig(String file, String what, String fix) {
-    return new ClipException(msg("Invalid model config " + file + ".", what, fix));
+  /** A model config field is missing, invalid or contradicts another file. */
+  public static SparkclipException badConfig(String file, String what, String fix) {
+    return error(ErrorId.MODEL_CONFIG_INVALID, "Invalid model config " + file + ".", what, fix);
   }
 
-  public static ClipException unknownResizeMode(String file, String mode, Collection<?> known) {
+  /** preprocess_cfg.json names a resize mode the engine does not implement. */
+  public static SparkclipException unknownResizeMode(
+      String file, String mode, Collection<?> known) {
     return badConfig(
         file,
         "resize_mode '" + mode + "' is not supported.",
         "set resize_mode to one of " + known + " in " + file + ".");
   }
 
-  public static ClipException unknownInterpolation(String file, String value, Collection<?> known) {
+  /** preprocess_cfg.json names an interpolation the engine does not implement. */
+  public static SparkclipException unknownInterpolation(
+      String file, String value, Collection<?> known) {
     return badConfig(
         file,
         "interpolation '" + value + "' is not supported.",
         "set interpolation to one of " + known + " in " + file + ".");
   }
 
-  public static ClipException unreadableOnnx(String file, Throwable cause) {
-    return new ClipException(
-        msg(
-            "ONNX Runtime cannot load " + file + ".",
-            "the file is corrupt, truncated or uses an opset/operator this ONNX Runtime does not"
-                + " support ("
-                + cause.getMessage()
-                + ").",
-            "re-export the model (opset <= 21) and check that the copy is complete."),
+  /** ONNX Runtime cannot load a tower. */
+  public static SparkclipException unreadableOnnx(String file, Throwable cause) {
+    return error(
+        ErrorId.MODEL_ONNX_UNREADABLE,
+        "ONNX Runtime cannot load " + file + ".",
+        "the file is corrupt, truncated or uses an opset/operator this ONNX Runtime does not"
+            + " support ("
+            + cause.getMessage()
+            + ").",
+        "re-export the model (opset <= 21) and check that the copy is complete.",
         cause);
   }
 
-  public static ClipException badOnnxSignature(String file, String what) {
-    return new ClipException(
-        msg(
-            "Model " + file + " has an unexpected signature.",
-            what,
-            "export the tower with one input (image [N,3,H,W] float or text [N,L] int32/int64)"
-                + " and one output 'embedding' [N,D]."));
+  /** A tower's inputs or outputs are not the ones the engine feeds and reads. */
+  public static SparkclipException badOnnxSignature(String file, String what) {
+    return error(
+        ErrorId.MODEL_ONNX_SIGNATURE,
+        "Model " + file + " has an unexpected signature.",
+        what,
+        "export the tower with one input (image [N,3,H,W] float or text [N,L] int32/int64)"
+            + " and one output 'embedding' [N,D].");
   }
 
-  public static ClipException embeddingWidthMismatch(
-      String modelDir, long visual, long textual, long configured) {
-    return new ClipException(
-        msg(
-            "Embedding widths of " + modelDir + " do not match.",
-            "visual/model.onnx outputs "
-                + visual
-                + ", textual/model.onnx outputs "
-                + textual
-                + " and config.json embed_dim is "
-                + configured
-                + ".",
-            "use the visual and textual towers of the same model and its own config.json."));
-  }
-
-  public static ClipException cudaUnavailable(String device, Throwable cause) {
-    return new ClipException(
-        msg(
-            "Device '" + device + "' was requested but the CUDA execution provider is unavailable.",
-            "this executor has no GPU, or the job was built without -Pgpu (onnxruntime_gpu), or"
-                + " CUDA 12/cuDNN 9 are missing"
-                + (cause == null ? "." : " (" + cause.getMessage() + ")."),
-            "run with device=cpu, device=auto (falls back to CPU), or on GPU executors with the gpu"
-                + " build."),
+  /** CUDA was requested but the CUDA execution provider cannot be used. */
+  public static SparkclipException cudaUnavailable(String device, Throwable cause) {
+    return error(
+        ErrorId.DEVICE_CUDA_UNAVAILABLE,
+        "Device '" + device + "' was requested but the CUDA execution provider is unavailable.",
+        "this executor has no GPU, or the job was built without -Pgpu (onnxruntime_gpu), or"
+            + " CUDA 12/cuDNN 9 are missing"
+            + (cause == null ? "." : " (" + cause.getMessage() + ")."),
+        "run with device=cpu, device=auto (falls back to CPU), or on GPU executors with the gpu"
+            + " build.",
         cause);
   }
 
-  public static ClipException unknownDevice(String device) {
-    return new ClipException(
-        msg(
-            "Unknown device '" + device + "'.",
-            "device must be cpu, cuda, cuda:<id> or auto.",
-            "set the device param to one of those values."));
+  /** The device param is not cpu, cuda, cuda:<id> or auto. */
+  public static SparkclipException unknownDevice(String device) {
+    return error(
+        ErrorId.DEVICE_UNKNOWN,
+        "Unknown device '" + device + "'.",
+        "device must be cpu, cuda, cuda:<id> or auto.",
+        "set the device param to one of those values.");
   }
 
-  public static ClipException modelCopyFailed(String source, String target, Throwable cause) {
-    return new ClipException(
-        msg(
-            "Cannot copy model directory " + source + " to the executor cache " + target + ".",
-            "the Hadoop filesystem read or the local write failed (" + cause.getMessage() + ").",
-            "check that the executors can read the path and that spark.local.dir (or"
-                + " java.io.tmpdir) has space."),
+  /** Copying the model directory into the executor's local cache failed. */
+  public static SparkclipException modelCopyFailed(String source, String target, Throwable cause) {
+    return error(
+        ErrorId.MODEL_COPY_FAILED,
+        "Cannot copy model directory " + source + " to the executor cache " + target + ".",
+        "the Hadoop filesystem read or the local write failed (" + cause.getMessage() + ").",
+        "check that the executors can read the path and that spark.local.dir (or"
+            + " java.io.tmpdir) has space.",
         cause);
   }
 
-  public static ClipException missingColumn(String column, Object schema) {
-    return new ClipException(
-        msg(
-            "Input column '" + column + "' is missing.",
-            "the DataFrame schema is " + schema + ".",
-            "set the inputCol param to an existing column."));
+  /** A transformer's modelDir param is not set. */
+  public static SparkclipException modelDirNotSet(String uid) {
+    return error(
+        ErrorId.TRANSFORMER_MODEL_DIR_NOT_SET,
+        "Param modelDir of " + uid + " is not set.",
+        "the transformer needs a CLIP model directory.",
+        "call setModelDir(\"hdfs://.../ViT-B-32\") or a local path.");
   }
 
-  public static ClipException wrongColumnType(String column, Object actual, String expected) {
-    return new ClipException(
-        msg(
-            "Input column '" + column + "' has type " + actual + ".",
-            "the transformer reads " + expected + ".",
-            "cast or select a column of type " + expected + "."));
+  /** A transformer's input column does not exist. */
+  public static SparkclipException missingColumn(String column, Object schema) {
+    return error(
+        ErrorId.TRANSFORMER_INPUT_COLUMN_MISSING,
+        "Input column '" + column + "' is missing.",
+        "the DataFrame schema is " + schema + ".",
+        "set the inputCol param to an existing column.");
   }
 
-  public static ClipException columnExists(String column) {
-    return new ClipException(
-        msg(
-            "Output column '" + column + "' already exists.",
-            "the transformer would overwrite it.",
-            "drop it first or choose another output column name."));
+  /** A transformer's input column has a type it cannot read. */
+  public static SparkclipException wrongColumnType(String column, Object actual, String expected) {
+    return error(
+        ErrorId.TRANSFORMER_INPUT_COLUMN_WRONG_TYPE,
+        "Input column '" + column + "' has type " + actual + ".",
+        "the transformer reads " + expected + ".",
+        "cast or select a column of type " + expected + ".");
   }
 
-  public static ClipException tokenizerFailed(String file, Throwable cause) {
-    return new ClipException(
-        msg(
-            "Cannot load tokenizer " + file + ".",
-            "it is not a Hugging Face tokenizer.json or the tokenizers native library failed to"
-                + " load ("
-                + cause.getMessage()
-                + ").",
-            "export tokenizer.json with Hugging Face tokenizers (or tools/make_fixtures.py)."),
+  /** A transformer's output column already exists. */
+  public static SparkclipException columnExists(String column) {
+    return error(
+        ErrorId.TRANSFORMER_OUTPUT_COLUMN_EXISTS,
+        "Output column '" + column + "' already exists.",
+        "the transformer would overwrite it.",
+        "drop it first or choose another output column name.");
+  }
+
+  /** tokenizer.json cannot be loaded. */
+  public static SparkclipException tokenizerFailed(String file, Throwable cause) {
+    return error(
+        ErrorId.MODEL_TOKENIZER_UNREADABLE,
+        "Cannot load tokenizer " + file + ".",
+        "it is not a Hugging Face tokenizer.json or the tokenizers native library failed to"
+            + " load ("
+            + cause.getMessage()
+            + ").",
+        "export tokenizer.json with Hugging Face tokenizers (or tools/make_fixtures.py).",
         cause);
   }
 
-  public static ClipException towerWidthMismatch(String file, long actual, long configured) {
-    return new ClipException(
-        msg(
-            "Model " + file + " outputs embeddings of width " + actual + ".",
-            "config.json says embed_dim "
-                + configured
-                + ", so this tower belongs to another model.",
-            "use the towers and config.json exported together for one model."));
+  /** A tower's embedding width differs from config.json's embed_dim. */
+  public static SparkclipException towerWidthMismatch(String file, long actual, long configured) {
+    return error(
+        ErrorId.MODEL_TOWER_WIDTH_MISMATCH,
+        "Model " + file + " outputs embeddings of width " + actual + ".",
+        "config.json says embed_dim " + configured + ", so this tower belongs to another model.",
+        "use the towers and config.json exported together for one model.");
+  }
+
+  /** A binary value read as float16 embedding has an odd number of bytes. */
+  public static SparkclipException notFp16(int bytes) {
+    return error(
+        ErrorId.EMBEDDING_NOT_FP16,
+        "A float16 embedding has an odd length of " + bytes + " bytes.",
+        "float16 embeddings take 2 bytes per value, so the column does not hold embeddings that"
+            + " sparkclip embed --precision fp16 writes.",
+        "point the command (e.g. semdedup --embedding-col) at an embedding column written by"
+            + " sparkclip embed.");
+  }
+
+  /** clip_cosine got two embeddings of different widths. */
+  public static SparkclipException cosineWidthMismatch(int first, int second) {
+    return error(
+        ErrorId.EMBEDDING_WIDTH_MISMATCH,
+        "clip_cosine got embeddings of widths " + first + " and " + second + ".",
+        "they come from different models.",
+        "compare embeddings of one model.");
   }
 }

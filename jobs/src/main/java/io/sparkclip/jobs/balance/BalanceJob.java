@@ -28,7 +28,6 @@ import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
@@ -67,11 +66,7 @@ public final class BalanceJob {
       return switch (label.toLowerCase(Locale.ROOT)) {
         case "cap" -> CAP;
         case "probabilistic", "metaclip" -> PROBABILISTIC;
-        default ->
-            throw new SparkclipException(
-                "Unknown --mode '" + label + "'.",
-                "balance caps per query (cap) or draws MetaCLIP-style (probabilistic).",
-                "Use --mode cap or --mode probabilistic.");
+        default -> throw Errors.unknownBalanceMode(label);
       };
     }
   }
@@ -107,22 +102,13 @@ public final class BalanceJob {
 
     void validate() {
       if (input == null || input.isBlank() || out == null || out.isBlank()) {
-        throw new SparkclipException(
-            "balance needs an input and --out.",
-            "Nothing to read or nowhere to write.",
-            "See sparkclip balance --help for an example.");
+        throw Errors.balanceNeedsInputAndOut();
       }
       if (new Path(out).equals(new Path(input))) {
-        throw new SparkclipException(
-            "--out is the input path '" + input + "'.",
-            "balance would overwrite the data it reads.",
-            "Write to another directory.");
+        throw Errors.outIsInput("balance", input);
       }
       if (cap < 1) {
-        throw new SparkclipException(
-            "Invalid balance option: --cap must be ≥ 1.",
-            "got " + cap + ".",
-            "Use e.g. --cap 20000 (the WIT figure).");
+        throw Errors.capOutOfRange(cap);
       }
     }
   }
@@ -143,13 +129,7 @@ public final class BalanceJob {
     Column query =
         layout
             .query()
-            .orElseThrow(
-                () ->
-                    Errors.badSchema(
-                        "balance input has no query column.",
-                        in.pairs().schema(),
-                        "Run sparkclip match-queries first, or name the column with --query-col.",
-                        options.input()));
+            .orElseThrow(() -> Errors.noQueryColumnToBalance(in.pairs().schema(), options.input()));
     Paths.prepareOutput(spark, options.out(), options.overwrite());
 
     Dataset<Row> labelled =

@@ -3,8 +3,8 @@ package io.sparkclip.jobs.cli;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -127,10 +127,7 @@ public final class GenerateCommand implements Callable<Integer> {
       try {
         k = FaultKind.fromLabel(e.getKey());
       } catch (IllegalArgumentException ex) {
-        throw new SparkclipException(
-            "Unknown fault kind '" + e.getKey() + "' in --fault-rate.",
-            ex.getMessage() + ".",
-            "Use one of the listed kinds, e.g. --fault-rate shuffled_caption=0.1.");
+        throw Errors.unknownFaultKind(e.getKey(), ex.getMessage());
       }
       rates.put(k, e.getValue());
     }
@@ -138,11 +135,7 @@ public final class GenerateCommand implements Callable<Integer> {
     switch (format.toLowerCase(java.util.Locale.ROOT)) {
       case "parquet" -> f = GenerateJob.Format.PARQUET;
       case "files" -> f = GenerateJob.Format.FILES;
-      default ->
-          throw new SparkclipException(
-              "Unknown --format '" + format + "'.",
-              "generate writes parquet (img2dataset layout) or files (images/ + captions.tsv).",
-              "Use --format parquet or --format files.");
+      default -> throw Errors.unknownGenerateFormat(format);
     }
     return GenerateJob.Options.builder(rows, out)
         .seed(seed)

@@ -20,7 +20,7 @@ import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.jobs.stage.StageRunner;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import java.io.File;
@@ -113,18 +113,12 @@ public final class CurateJob {
     if (file != null) {
       File f = new File(file);
       if (!f.isFile()) {
-        throw new SparkclipException(
-            "Config file '" + file + "' does not exist.",
-            "curate reads its stages, thresholds, model and paths from it.",
-            "Copy conf/curate.example.conf and edit it, or leave --config out for the defaults.");
+        throw Errors.configNotFound(file);
       }
       try {
         user = ConfigFactory.parseFile(f);
       } catch (ConfigException e) {
-        throw new SparkclipException(
-            "Config file '" + file + "' is not valid HOCON: " + e.getMessage(),
-            "curate reads it with Typesafe Config.",
-            "Fix the syntax at the line named above (see conf/curate.example.conf).");
+        throw Errors.configSyntax(file, e.getMessage());
       }
     }
     Map<String, Object> o = new LinkedHashMap<>();
@@ -137,18 +131,12 @@ public final class CurateJob {
   private static void validate(Config c) {
     for (String k : List.of(StageKeys.INPUT, StageKeys.OUT)) {
       if (!c.hasPath(k) || c.getString(k).isBlank()) {
-        throw new SparkclipException(
-            "The curate config has no '" + k + "'.",
-            "curate needs input and out (and queries and model for the stages that use them).",
-            "Set it in the config file or on the command line (--" + k + ").");
+        throw Errors.configMissingKey(k);
       }
     }
     for (String s : stages(c)) {
       if (!Stages.CURATION_ORDER.contains(s)) {
-        throw new SparkclipException(
-            "Unknown stage '" + s + "' in stages.",
-            "curate runs " + Stages.CURATION_ORDER + ", in that order.",
-            "Remove it or spell it as listed.");
+        throw Errors.configUnknownStage(s, Stages.CURATION_ORDER);
       }
     }
   }
@@ -209,10 +197,7 @@ public final class CurateJob {
     known.addAll(Stages.CURATION_ORDER);
     for (String k : conf.root().keySet()) {
       if (!known.contains(k)) {
-        throw new SparkclipException(
-            "Unknown curate config key '" + k + "'.",
-            "No stage reads it; top-level keys apply to every stage that has them.",
-            "Remove it, or use one of " + known + " (see conf/curate.example.conf).");
+        throw Errors.configUnknownKey(k, known);
       }
     }
     for (String stage : Stages.CURATION_ORDER) {
@@ -222,11 +207,7 @@ public final class CurateJob {
       Set<String> read = readByStage.get(stage);
       for (String k : conf.getConfig(stage).root().keySet()) {
         if (!read.contains(k)) {
-          throw new SparkclipException(
-              "Unknown key '" + k + "' in the " + stage + " section of the curate config.",
-              "The " + stage + " stage has no option of that name.",
-              "Use one of " + new java.util.TreeSet<>(read) + ", as in sparkclip " + stage
-                  + " --help.");
+          throw Errors.configUnknownStageKey(stage, k, new java.util.TreeSet<>(read));
         }
       }
     }

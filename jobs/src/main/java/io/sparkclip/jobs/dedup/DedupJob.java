@@ -1,5 +1,10 @@
 package io.sparkclip.jobs.dedup;
 
+import static io.sparkclip.schemas.Errors.optionConflict;
+import static io.sparkclip.schemas.Errors.optionMissing;
+import static io.sparkclip.schemas.Errors.optionOutOfRange;
+import static io.sparkclip.schemas.Errors.outMustDifferFromInput;
+import static io.sparkclip.schemas.Errors.require;
 import static org.apache.spark.sql.functions.lit;
 
 import io.sparkclip.jobs.stage.ConnectedComponents;
@@ -13,8 +18,8 @@ import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.ResolvedLayout;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,11 +66,7 @@ public final class DedupJob {
       return switch (label.toLowerCase(Locale.ROOT)) {
         case "url" -> URL;
         case "url_caption", "url+caption" -> URL_CAPTION;
-        default ->
-            throw new SparkclipException(
-                "Unknown --url-key '" + label + "'.",
-                "The exact URL stage groups by url or by url and caption.",
-                "Use --url-key url or --url-key url_caption.");
+        default -> throw Errors.unknownUrlKey(label);
       };
     }
   }
@@ -167,46 +168,54 @@ public final class DedupJob {
     }
 
     void validate() {
-      require(input != null && !input.isBlank(), "an input path is required", "none given");
-      require(out != null && !out.isBlank(), "--out is required", "none given");
       require(
-          !new Path(out).equals(new Path(input)),
-          "--out must differ from the input",
-          "dedup would overwrite the data it reads");
+          input != null && !input.isBlank(),
+          () -> optionMissing(Stages.DEDUP, "an input path is required", "none given"));
+      require(
+          out != null && !out.isBlank(),
+          () -> optionMissing(Stages.DEDUP, "--out is required", "none given"));
+      require(!new Path(out).equals(new Path(input)), () -> outMustDifferFromInput(Stages.DEDUP));
       require(
           phashDistance >= 0 && phashDistance <= 32,
-          "--phash-distance must be in [0, 32]",
-          "got " + phashDistance);
+          () ->
+              optionOutOfRange(
+                  Stages.DEDUP, "--phash-distance must be in [0, 32]", "got " + phashDistance));
       require(
           phashBands >= 1 && phashBands <= 64 && 64 % phashBands == 0,
-          "--phash-bands must divide 64 (1, 2, 4, 8, 16, 32, 64)",
-          "got " + phashBands);
+          () ->
+              optionOutOfRange(
+                  Stages.DEDUP,
+                  "--phash-bands must divide 64 (1, 2, 4, 8, 16, 32, 64)",
+                  "got " + phashBands));
       require(
           imageDistance >= 0 && imageDistance <= 255,
-          "--image-distance must be in [0, 255]",
-          "got " + imageDistance);
+          () ->
+              optionOutOfRange(
+                  Stages.DEDUP, "--image-distance must be in [0, 255]", "got " + imageDistance));
       require(
           captionJaccard > 0 && captionJaccard <= 1,
-          "--caption-jaccard must be in (0, 1]",
-          "got " + captionJaccard);
+          () ->
+              optionOutOfRange(
+                  Stages.DEDUP, "--caption-jaccard must be in (0, 1]", "got " + captionJaccard));
       require(
           shingleSize >= 1 && minhashBands >= 1 && minhashRows >= 1,
-          "--shingle-size, --minhash-bands, --minhash-rows must be ≥ 1",
-          "got " + shingleSize + ", " + minhashBands + ", " + minhashRows);
-      require(maxIterations >= 1, "--max-iterations must be ≥ 1", "got " + maxIterations);
+          () ->
+              optionOutOfRange(
+                  Stages.DEDUP,
+                  "--shingle-size, --minhash-bands, --minhash-rows must be ≥ 1",
+                  "got " + shingleSize + ", " + minhashBands + ", " + minhashRows));
+      require(
+          maxIterations >= 1,
+          () ->
+              optionOutOfRange(
+                  Stages.DEDUP, "--max-iterations must be ≥ 1", "got " + maxIterations));
       require(
           exactUrl || exactImage || nearImage || nearCaption,
-          "at least one stage must be on",
-          "all of --no-exact-url, --no-exact-image, --no-near-image and no --near-caption");
-    }
-
-    private static void require(boolean ok, String what, String detail) {
-      if (!ok) {
-        throw new SparkclipException(
-            "Invalid dedup option: " + what + ".",
-            detail + ".",
-            "Fix the option and run again; see sparkclip dedup --help.");
-      }
+          () ->
+              optionConflict(
+                  Stages.DEDUP,
+                  "at least one stage must be on",
+                  "all of --no-exact-url, --no-exact-image, --no-near-image and no --near-caption"));
     }
   }
 

@@ -5,8 +5,8 @@ import io.sparkclip.jobs.evaluate.EvaluateJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
 import io.sparkclip.jobs.report.ReportJob;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import java.io.File;
 import java.io.PrintStream;
@@ -69,10 +69,7 @@ public final class DemoJob {
         return new File(base, DEFAULT_MODEL).getAbsolutePath();
       }
     }
-    throw new SparkclipException(
-        "The demo model '" + DEFAULT_MODEL + "' was not found.",
-        "demo looks for it under $SPARKCLIP_HOME and the working directory.",
-        "Run from the sparkclip checkout (./sparkclip demo), or pass --model <dir>.");
+    throw Errors.demoModelNotFound(DEFAULT_MODEL);
   }
 
   public Result run(PrintStream console) {

@@ -6,7 +6,7 @@ import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
 import io.sparkclip.udfs.preprocess.ImageDecoder;
@@ -91,31 +91,16 @@ public final class EmbedJob {
 
     void validate() {
       if (input == null || out == null || model == null) {
-        throw new SparkclipException(
-            "embed needs an input, --out and --model.",
-            "One of them is missing.",
-            "Example: sparkclip embed /tmp/balanced/data --model models/sparkclip-demo-clip"
-                + " --out /tmp/embedded");
+        throw Errors.embedNeedsInputOutAndModel();
       }
       if (batchSize < 1 || batchSize > 4096) {
-        throw new SparkclipException(
-            "--batch-size " + batchSize + " is out of range.",
-            "A batch is the number of images or captions per ONNX Runtime call.",
-            "Use 1..4096 (32-256 is typical; see docs on executor memory).");
+        throw Errors.batchSizeOutOfRange(batchSize);
       }
       if (maxPixels < 1) {
-        throw new SparkclipException(
-            "--max-pixels " + maxPixels + " is out of range.",
-            "It is the largest image (width x height) decoded; larger ones get status too_large.",
-            "Use a positive pixel count; the default is "
-                + ImageDecoder.DEFAULT_MAX_PIXELS
-                + " (PIL's limit).");
+        throw Errors.maxPixelsOutOfRange(maxPixels, ImageDecoder.DEFAULT_MAX_PIXELS);
       }
       if (!precision.equals("fp32") && !precision.equals("fp16")) {
-        throw new SparkclipException(
-            "--precision " + precision + " is not supported.",
-            "Embeddings are written as float32 arrays or float16 packed into binary.",
-            "Use --precision fp32 or --precision fp16.");
+        throw Errors.unsupportedPrecision(precision);
       }
     }
   }
@@ -138,18 +123,12 @@ public final class EmbedJob {
     FileSystem inFs = Paths.fs(spark, inputData);
     Map<String, Path> shards = ShardCommitLog.listShards(inFs, new Path(inputData));
     if (shards.isEmpty()) {
-      throw new SparkclipException(
-          "No Parquet files under '" + inputData + "'.",
-          "embed processes its input shard by shard (one Parquet file = one shard).",
-          "Point embed at a directory of Parquet files, e.g. the data/ of a curation stage.");
+      throw Errors.noParquetFiles(inputData);
     }
     // Detect the layout once (fails fast on a bad schema before any embedding).
     CurationInput probe = CurationInput.read(spark, inputData, options.mapping());
     if (!options.textOnly() && !probe.layout().hasImages()) {
-      throw new SparkclipException(
-          "The input '" + inputData + "' has no image column (" + probe.layout().layout() + ").",
-          "Image embeddings need image bytes; metadata-only pairs have only url and caption.",
-          "Add --text-only to embed captions only, or pass --image-col.");
+      throw Errors.noImageColumnToEmbed(inputData, probe.layout().layout());
     }
 
     FileSystem outFs = Paths.fs(spark, options.out());

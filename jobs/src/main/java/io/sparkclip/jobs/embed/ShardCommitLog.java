@@ -1,7 +1,7 @@
 package io.sparkclip.jobs.embed;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -170,10 +170,7 @@ final class ShardCommitLog {
     Map<String, Path> out = new TreeMap<>();
     try {
       if (!fs.exists(root)) {
-        throw new SparkclipException(
-            "Input path '" + root + "' does not exist.",
-            "embed reads Parquet pairs from it.",
-            "Check the path (a curation stage output, generate output or img2dataset folder).");
+        throw Errors.embedInputNotFound(root.toString());
       }
       FileStatus st = fs.getFileStatus(root);
       if (st.isFile()) {
@@ -193,17 +190,7 @@ final class ShardCommitLog {
         String name = shardName(rel);
         String clash = relOf.put(name, rel);
         if (clash != null) {
-          throw new SparkclipException(
-              "Input files '"
-                  + clash
-                  + "' and '"
-                  + rel
-                  + "' map to the same shard name '"
-                  + name
-                  + "'.",
-              "embed commits output per input file under a name made from its relative path, with"
-                  + " characters other than letters, digits and ._=- replaced by '_'.",
-              "Rename one of the files (or move it to another folder) so the names differ.");
+          throw Errors.shardNameClash(clash, rel, name);
         }
         out.put(name, f.getPath());
       }
@@ -250,16 +237,8 @@ final class ShardCommitLog {
       return -1;
     }
     if (m.get("source_bytes") instanceof Number n && n.longValue() != source.getLen()) {
-      throw new SparkclipException(
-          "Input shard '"
-              + source.getPath()
-              + "' changed since it was embedded ("
-              + n.longValue()
-              + " bytes then, "
-              + source.getLen()
-              + " now).",
-          "A re-run skips committed shards, so the output would keep embeddings of the old data.",
-          "Re-run with --overwrite, or delete the marker " + marker + " to redo only that shard.");
+      throw Errors.inputShardChanged(
+          source.getPath().toString(), n.longValue(), source.getLen(), marker.toString());
     }
     return m.get("seconds") instanceof Number s ? s.doubleValue() : 0;
   }
@@ -279,18 +258,8 @@ final class ShardCommitLog {
       }
       for (Map.Entry<String, Object> e : want.entrySet()) {
         if (!String.valueOf(have.get(e.getKey())).equals(String.valueOf(e.getValue()))) {
-          throw new SparkclipException(
-              "'"
-                  + out
-                  + "' holds embeddings made with "
-                  + e.getKey()
-                  + "="
-                  + have.get(e.getKey())
-                  + ", this run asks for "
-                  + e.getValue()
-                  + ".",
-              "Resuming would mix two kinds of embeddings in one output.",
-              "Use the same options to resume, another --out, or --overwrite to start over.");
+          throw Errors.resumeOptionsChanged(
+              out.toString(), e.getKey(), have.get(e.getKey()), e.getValue());
         }
       }
       return;

@@ -9,9 +9,9 @@ import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.RejectReason;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -136,10 +136,7 @@ public final class EvaluateJob {
   public Evaluation run() {
     Dataset<Row> gt = Paths.readParquet(spark, groundTruth);
     if (!CurationOutput.has(gt, Columns.FAULT)) {
-      throw new SparkclipException(
-          "'" + groundTruth + "' is not a ground-truth table (no '" + Columns.FAULT + "' column).",
-          "evaluate compares decisions with the _ground_truth/ that sparkclip generate writes.",
-          "Pass --ground-truth <generate output>/_ground_truth.");
+      throw Errors.notGroundTruth(groundTruth);
     }
     Sparks.describe(spark, "evaluate", "compare with ground truth");
     Optional<String> score = stage("score");
@@ -332,10 +329,7 @@ public final class EvaluateJob {
         String n = s.getPath().getName();
         if (n.matches("\\d+-" + name)) {
           if (prev == null) {
-            throw new SparkclipException(
-                "The " + name + " stage in '" + curated + "' is the first stage.",
-                "evaluate needs the stage's input to know which pairs reached it.",
-                "Run match-queries before dedup in the curate config.");
+            throw Errors.evaluateFirstStage(name, curated);
           }
           return CurationOutput.data(prev);
         }

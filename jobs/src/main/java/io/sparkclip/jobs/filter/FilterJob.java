@@ -14,8 +14,8 @@ import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.RejectReason;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.Stages;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,17 +84,11 @@ public final class FilterJob {
     void validate() {
       for (Double p : new Double[] {topPercent, perQueryTopPercent}) {
         if (p != null && (p <= 0 || p > 100)) {
-          throw new SparkclipException(
-              "A top-percent of " + p + " is out of range.",
-              "It is the share of pairs to keep, in percent.",
-              "Use a value in (0, 100], e.g. --top-percent 30 (DataComp's best CLIP filter).");
+          throw Errors.topPercentOutOfRange(p);
         }
       }
       if (maxRank != null && maxRank < 1) {
-        throw new SparkclipException(
-            "--max-rank " + maxRank + " is out of range.",
-            "Rank 1 means the own caption is the best match in its group.",
-            "Use 1 or more, e.g. --max-rank 5.");
+        throw Errors.maxRankOutOfRange(maxRank);
       }
     }
 
@@ -124,17 +118,11 @@ public final class FilterJob {
     Dataset<Row> in = Paths.readParquet(spark, data);
     for (String c : List.of(Columns.UID, Columns.EMBED_STATUS, Columns.CLIP_SCORE)) {
       if (!CurationOutput.has(in, c)) {
-        throw new SparkclipException(
-            "Input '" + data + "' has no column '" + c + "'.",
-            "filter reads the output of sparkclip score.",
-            "Run sparkclip embed and sparkclip score first, and filter the score output.");
+        throw Errors.notScored(data, c);
       }
     }
     if (options.perQueryTopPercent() != null && !CurationOutput.has(in, Columns.QUERY)) {
-      throw new SparkclipException(
-          "--per-query-top-percent needs a 'query' column, which '" + data + "' lacks.",
-          "Per-query percentiles group pairs by the query chosen in match-queries.",
-          "Run match-queries first, or use --top-percent instead.");
+      throw Errors.perQueryWithoutQueryColumn(data);
     }
     Paths.prepareOutput(spark, options.out(), options.overwrite());
     Map<String, Object> details = new LinkedHashMap<>(options.rules());

@@ -1,13 +1,18 @@
 package io.sparkclip.jobs.generate;
 
+import static io.sparkclip.schemas.Errors.optionConflict;
+import static io.sparkclip.schemas.Errors.optionMissing;
+import static io.sparkclip.schemas.Errors.optionOutOfRange;
+import static io.sparkclip.schemas.Errors.require;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.Schemas;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,51 +82,65 @@ public final class GenerateJob {
       SyntheticPairs.Config c = config;
       require(
           c.rows() >= 1 && c.rows() <= 2_000_000_000L,
-          "--rows must be between 1 and 2,000,000,000",
-          "got " + c.rows());
+          () ->
+              optionOutOfRange(
+                  "generate", "--rows must be between 1 and 2,000,000,000", "got " + c.rows()));
       require(
           c.shardSize() >= 1 && c.shardSize() <= 1_000_000,
-          "--shard-size must be between 1 and 1,000,000",
-          "got " + c.shardSize());
+          () ->
+              optionOutOfRange(
+                  "generate",
+                  "--shard-size must be between 1 and 1,000,000",
+                  "got " + c.shardSize()));
       require(
           c.queries() >= 1 && c.queries() <= 5_000_000,
-          "--queries must be between 1 and 5,000,000",
-          "got " + c.queries());
+          () ->
+              optionOutOfRange(
+                  "generate", "--queries must be between 1 and 5,000,000", "got " + c.queries()));
       require(
           c.zipfExponent() > 0 && c.zipfExponent() <= 4,
-          "--zipf must be in (0, 4]",
-          "got " + c.zipfExponent());
+          () ->
+              optionOutOfRange("generate", "--zipf must be in (0, 4]", "got " + c.zipfExponent()));
       require(
           c.minSide() >= 16 && c.maxSide() <= 8192 && c.minSide() <= c.maxSide(),
-          "--min-side/--max-side must satisfy 16 ≤ min ≤ max ≤ 8192",
-          "got " + c.minSide() + ".." + c.maxSide());
+          () ->
+              optionOutOfRange(
+                  "generate",
+                  "--min-side/--max-side must satisfy 16 ≤ min ≤ max ≤ 8192",
+                  "got " + c.minSide() + ".." + c.maxSide()));
       require(
           c.pngShare() >= 0 && c.pngShare() <= 1,
-          "--png-share must be in [0, 1]",
-          "got " + c.pngShare());
+          () ->
+              optionOutOfRange("generate", "--png-share must be in [0, 1]", "got " + c.pngShare()));
       require(
           !(c.metadataOnly() && format == Format.FILES),
-          "--metadata-only cannot be combined with --format files",
-          "files format writes images");
+          () ->
+              optionConflict(
+                  "generate",
+                  "--metadata-only cannot be combined with --format files",
+                  "files format writes images"));
       double total = 0;
       for (Map.Entry<FaultKind, Double> e : c.faultRates().entrySet()) {
         require(
             e.getValue() >= 0 && e.getValue() <= 0.5,
-            "fault rate for " + e.getKey().label() + " must be in [0, 0.5]",
-            "got " + e.getValue());
+            () ->
+                optionOutOfRange(
+                    "generate",
+                    "fault rate for " + e.getKey().label() + " must be in [0, 0.5]",
+                    "got " + e.getValue()));
         total += e.getValue();
       }
-      require(total <= 0.9, "fault rates must add up to at most 0.9", "they add up to " + total);
-      require(out != null && !out.isBlank(), "--out is required", "no output path given");
-    }
-
-    private static void require(boolean ok, String what, String detail) {
-      if (!ok) {
-        throw new SparkclipException(
-            "Invalid generate option: " + what + ".",
-            detail + ".",
-            "Fix the option and run again; see sparkclip generate --help.");
-      }
+      double faultTotal = total;
+      require(
+          faultTotal <= 0.9,
+          () ->
+              optionOutOfRange(
+                  "generate",
+                  "fault rates must add up to at most 0.9",
+                  "they add up to " + faultTotal));
+      require(
+          out != null && !out.isBlank(),
+          () -> optionMissing("generate", "--out is required", "no output path given"));
     }
   }
 
@@ -308,11 +327,7 @@ public final class GenerateJob {
         }
       }
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot name the shards in '" + out + "'.",
-          e.getMessage(),
-          "Check access rights to the output path.",
-          e);
+      throw Errors.shardNamingFailed(out, e);
     }
   }
 
@@ -330,8 +345,7 @@ public final class GenerateJob {
       }
       o.write(sb.toString().getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot write the query list '" + path + "'.", e.getMessage(), "Check access rights.", e);
+      throw Errors.queryListWriteFailed(path, e);
     }
   }
 
@@ -358,8 +372,7 @@ public final class GenerateJob {
       Paths.writeText(
           spark, new Path(r.out(), StageFiles.GENERATE_SUMMARY_FILE).toString(), json + "\n");
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot write the generate summary.", e.getMessage(), "Check access rights.", e);
+      throw Errors.generateSummaryWriteFailed(e);
     }
   }
 
@@ -383,11 +396,7 @@ public final class GenerateJob {
       }
       fs.delete(parts, true);
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot assemble '" + StageFiles.CAPTIONS_FILE + "'.",
-          e.getMessage(),
-          "Check access rights and free space.",
-          e);
+      throw Errors.captionsAssemblyFailed(StageFiles.CAPTIONS_FILE, e);
     }
   }
 

@@ -19,9 +19,9 @@ import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.PairStatus;
 import io.sparkclip.schemas.RejectReason;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import java.util.LinkedHashMap;
@@ -71,17 +71,11 @@ public final class MatchQueriesJob {
     void validate() {
       for (String[] p : new String[][] {{"input", input}, {"--queries", queries}, {"--out", out}}) {
         if (p[1] == null || p[1].isBlank()) {
-          throw new SparkclipException(
-              "Missing " + p[0] + " for match-queries.",
-              "match-queries reads pairs and a query list and writes an output directory.",
-              "See sparkclip match-queries --help for an example.");
+          throw Errors.matchQueriesMissing(p[0]);
         }
       }
       if (new Path(out).equals(new Path(input))) {
-        throw new SparkclipException(
-            "--out is the input path '" + input + "'.",
-            "match-queries would overwrite the data it reads.",
-            "Write to another directory.");
+        throw Errors.outIsInput("match-queries", input);
       }
     }
   }

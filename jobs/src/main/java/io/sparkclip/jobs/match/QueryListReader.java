@@ -3,7 +3,6 @@ package io.sparkclip.jobs.match;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
-import io.sparkclip.schemas.SparkclipException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -29,25 +28,16 @@ final class QueryListReader {
     Path p = new Path(path);
     try {
       if (!fs.exists(p)) {
-        throw new SparkclipException(
-            "Query list '" + path + "' does not exist.",
-            "match-queries needs the list of queries to look for in captions.",
-            "Pass --queries with a text file (one query per line) or a Parquet dataset with a '"
-                + Columns.QUERY
-                + "' column, e.g. the queries.txt that sparkclip generate writes.");
+        throw Errors.queryListNotFound(path);
       }
       boolean parquet = fs.getFileStatus(p).isDirectory() || path.endsWith(".parquet");
       List<String> queries = parquet ? readParquet(spark, path) : readText(fs, p);
       if (queries.isEmpty()) {
-        throw new SparkclipException(
-            "Query list '" + path + "' is empty.",
-            "No non-blank query was found in it, so no caption could match.",
-            "Check the file; it needs one query per line.");
+        throw Errors.queryListEmpty(path);
       }
       return queries;
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot read query list '" + path + "'.", e.getMessage(), "Check path and rights.", e);
+      throw Errors.queryListUnreadable(path, e);
     }
   }
 
@@ -67,13 +57,7 @@ final class QueryListReader {
   private static List<String> readParquet(SparkSession spark, String path) {
     Dataset<Row> df = Paths.readParquet(spark, path);
     if (!CurationSchemaCheck.hasString(df, Columns.QUERY)) {
-      throw Errors.badSchema(
-          "Query list '" + path + "' has no string column '" + Columns.QUERY + "'.",
-          df.schema(),
-          "Write the queries as a Parquet string column named '"
-              + Columns.QUERY
-              + "', or as a text file with one query per line.",
-          path);
+      throw Errors.queryListWithoutQueryColumn(path, df.schema());
     }
     List<String> out = new ArrayList<>();
     // The query list is the job's configuration, not row data: it is broadcast afterwards.

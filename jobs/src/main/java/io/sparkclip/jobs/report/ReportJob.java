@@ -14,9 +14,9 @@ import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.ResolvedLayout;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -75,10 +75,7 @@ public final class ReportJob {
     FileSystem fs = Paths.fs(spark, curated);
     JsonNode funnel = readJson(fs, new Path(curated, StageFiles.FUNNEL_FILE));
     if (funnel == null) {
-      throw new SparkclipException(
-          "'" + curated + "' has no " + StageFiles.FUNNEL_FILE + ".",
-          "report draws the output of sparkclip curate.",
-          "Run sparkclip curate first and pass its output root.");
+      throw Errors.notCurated(curated, StageFiles.FUNNEL_FILE);
     }
     Sparks.describe(spark, "report", "histograms and samples");
     StringBuilder h = new StringBuilder();

@@ -21,7 +21,7 @@ import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.Stages;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
@@ -108,16 +108,10 @@ public final class ScoreJob {
 
     void validate() {
       if (groupSize < 2 || groupSize > 4096) {
-        throw new SparkclipException(
-            "--group-size " + groupSize + " is out of range.",
-            "In-batch ranks compare each pair with the other K-1 pairs of its group.",
-            "Use 2..4096 (the default 256 is a typical contrastive batch per GPU).");
+        throw Errors.groupSizeOutOfRange(groupSize);
       }
       if (templates.isEmpty() || templates.stream().anyMatch(t -> !t.contains("{query}"))) {
-        throw new SparkclipException(
-            "Prompt templates " + templates + " are empty or lack {query}.",
-            "query_score embeds each query through every template.",
-            "Give templates like \"a photo of a {query}.\" (repeat --template).");
+        throw Errors.templatesWithoutQuery(templates);
       }
     }
   }
@@ -139,10 +133,7 @@ public final class ScoreJob {
     Dataset<Row> in = Paths.readParquet(spark, inputData);
     for (String c : List.of(Columns.UID, Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING)) {
       if (!CurationOutput.has(in, c)) {
-        throw new SparkclipException(
-            "Input '" + inputData + "' has no column '" + c + "'.",
-            "score reads the output of sparkclip embed.",
-            "Run sparkclip embed first and score its output directory.");
+        throw Errors.notEmbeddedForScore(inputData, c);
       }
     }
     Paths.prepareOutput(spark, options.out(), options.overwrite());

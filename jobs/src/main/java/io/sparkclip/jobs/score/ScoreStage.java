@@ -3,7 +3,7 @@ package io.sparkclip.jobs.score;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.Stages;
 import org.apache.spark.sql.SparkSession;
 
@@ -18,10 +18,10 @@ public final class ScoreStage implements Stage<ScoreJob.Options> {
   public ScoreJob.Options options(StageConf conf) {
     ScoreJob.Options o = ScoreJob.Options.from(conf);
     if (o.model() == null || o.model().isBlank()) {
-      throw new SparkclipException(
-          "score needs --model.",
-          "clip_score and query_score come from the model the pairs were embedded with.",
-          "Pass --model <dir> (curate: set 'model').");
+      throw Errors.optionMissing(
+          Stages.SCORE,
+          "--model is required",
+          "scores come from the model the pairs were embedded with");
     }
     o.validate();
     return o;

@@ -1,5 +1,9 @@
 package io.sparkclip.jobs.semdedup;
 
+import static io.sparkclip.schemas.Errors.optionMissing;
+import static io.sparkclip.schemas.Errors.optionOutOfRange;
+import static io.sparkclip.schemas.Errors.outMustDifferFromInput;
+import static io.sparkclip.schemas.Errors.require;
 import static org.apache.spark.sql.functions.call_udf;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -25,11 +29,11 @@ import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.Pairs;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
-import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.Stages;
 import io.sparkclip.udfs.spark.ClipFunctions;
 import java.util.LinkedHashMap;
@@ -141,36 +145,46 @@ public final class SemDedupJob {
     }
 
     void validate() {
-      require(input != null && !input.isBlank(), "an input path is required", "none given");
-      require(out != null && !out.isBlank(), "--out is required", "none given");
       require(
-          !new Path(out).equals(new Path(input)),
-          "--out must differ from the input",
-          "semdedup would overwrite the data it reads");
+          input != null && !input.isBlank(),
+          () -> optionMissing(Stages.SEMDEDUP, "an input path is required", "none given"));
+      require(
+          out != null && !out.isBlank(),
+          () -> optionMissing(Stages.SEMDEDUP, "--out is required", "none given"));
+      require(
+          !new Path(out).equals(new Path(input)), () -> outMustDifferFromInput(Stages.SEMDEDUP));
       require(
           epsilon > 0 && epsilon < 1,
-          "--epsilon must be in (0, 1); pairs with cosine ≥ 1 − ε are duplicates"
-              + " (SemDeDup/NeMo Curator: 0.01)",
-          "got " + epsilon);
+          () ->
+              optionOutOfRange(
+                  Stages.SEMDEDUP,
+                  "--epsilon must be in (0, 1); pairs with cosine ≥ 1 − ε are duplicates"
+                      + " (SemDeDup/NeMo Curator: 0.01)",
+                  "got " + epsilon));
       require(
           clusters >= 0,
-          "--clusters must be ≥ 1, or 0 for auto (one per ~" + AUTO_ROWS_PER_CLUSTER + " rows)",
-          "got " + clusters);
-      require(kmeansIterations >= 1, "--kmeans-iterations must be ≥ 1", "got " + kmeansIterations);
+          () ->
+              optionOutOfRange(
+                  Stages.SEMDEDUP,
+                  "--clusters must be ≥ 1, or 0 for auto (one per ~"
+                      + AUTO_ROWS_PER_CLUSTER
+                      + " rows)",
+                  "got " + clusters));
+      require(
+          kmeansIterations >= 1,
+          () ->
+              optionOutOfRange(
+                  Stages.SEMDEDUP, "--kmeans-iterations must be ≥ 1", "got " + kmeansIterations));
       require(
           trainFraction > 0 && trainFraction <= 1,
-          "--train-fraction must be in (0, 1]",
-          "got " + trainFraction);
-      require(maxIterations >= 1, "--max-iterations must be ≥ 1", "got " + maxIterations);
-    }
-
-    private static void require(boolean ok, String what, String detail) {
-      if (!ok) {
-        throw new SparkclipException(
-            "Invalid semdedup option: " + what + ".",
-            detail + ".",
-            "Fix the option and run again; see sparkclip semdedup --help.");
-      }
+          () ->
+              optionOutOfRange(
+                  Stages.SEMDEDUP, "--train-fraction must be in (0, 1]", "got " + trainFraction));
+      require(
+          maxIterations >= 1,
+          () ->
+              optionOutOfRange(
+                  Stages.SEMDEDUP, "--max-iterations must be ≥ 1", "got " + maxIterations));
     }
   }
 
@@ -298,11 +312,7 @@ public final class SemDedupJob {
   private Column embeddingVector(Dataset<Row> df, String data) {
     String name = options.embeddingCol();
     if (!CurationOutput.has(df, Columns.UID) || !CurationOutput.has(df, name)) {
-      throw new SparkclipException(
-          "Input '" + data + "' has no column '" + name + "'.",
-          "semdedup clusters the embeddings that sparkclip embed writes.",
-          "Run sparkclip embed first (or score/filter after it) and semdedup its output, or name"
-              + " the embedding column with --embedding-col.");
+      throw Errors.notEmbeddedForSemDedup(data, name);
     }
     DataType t = df.schema().apply(name).dataType();
     Column c = col(name);
@@ -312,11 +322,7 @@ public final class SemDedupJob {
     if (t instanceof ArrayType a && a.elementType() instanceof NumericType) {
       return c.cast(DataTypes.createArrayType(DataTypes.FloatType));
     }
-    throw new SparkclipException(
-        "Column '" + name + "' of '" + data + "' has type " + t.simpleString() + ".",
-        "semdedup reads embeddings as array<float> (embed --precision fp32) or binary float16"
-            + " (embed --precision fp16).",
-        "Point --embedding-col at an embedding column written by sparkclip embed.");
+    throw Errors.embeddingWrongType(name, data, t.simpleString());
   }
 
   /** (_node, _cluster, _vec): k-means with cosine distance, trained on all rows or a sample. */

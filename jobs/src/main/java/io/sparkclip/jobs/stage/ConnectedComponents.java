@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.min;
 
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -65,10 +65,6 @@ public final class ConnectedComponents {
         return labels;
       }
     }
-    throw new SparkclipException(
-        "Connected components did not converge in " + maxIterations + " rounds.",
-        "A duplicate cluster is a very long chain of similar items, usually because the"
-            + " similarity threshold is too loose.",
-        "Tighten the threshold (e.g. a lower --phash-distance or higher --caption-jaccard).");
+    throw Errors.componentsNotConverged(maxIterations);
   }
 }

@@ -5,8 +5,8 @@ import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.ResolvedLayout;
-import io.sparkclip.schemas.SparkclipException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -40,12 +40,7 @@ public enum KeepPolicy {
     return Arrays.stream(values())
         .filter(p -> p.label.equals(s.toLowerCase(Locale.ROOT)))
         .findFirst()
-        .orElseThrow(
-            () ->
-                new SparkclipException(
-                    "Unknown keep policy '" + s + "'.",
-                    "dedup knows: largest, lowest-uid, longest-caption.",
-                    "Use --keep largest (the default), lowest-uid or longest-caption."));
+        .orElseThrow(() -> Errors.unknownKeepPolicy(s));
   }
 
   /** The sort order (first = kept) for a frame of this schema and layout. */

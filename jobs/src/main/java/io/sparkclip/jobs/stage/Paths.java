@@ -1,6 +1,6 @@
 package io.sparkclip.jobs.stage;
 
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,11 +22,7 @@ public final class Paths {
     try {
       return new Path(path).getFileSystem(hadoopConf(spark));
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot open the filesystem of '" + path + "'.",
-          e.getMessage(),
-          "Check the path's scheme and credentials (e.g. spark.hadoop.fs.s3a.* settings).",
-          e);
+      throw Errors.filesystemUnavailable(path, e);
     }
   }
 
@@ -39,31 +35,17 @@ public final class Paths {
     try {
       FileSystem fs = fs(spark, path);
       if (!fs.exists(new Path(path))) {
-        throw new SparkclipException(
-            "Input path '" + path + "' does not exist.",
-            "Nothing is there to read.",
-            "Check the path, or create the data first (e.g. sparkclip generate --out "
-                + path
-                + ").");
+        throw Errors.inputPathNotFound(path);
       }
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot read input path '" + path + "'.",
-          e.getMessage(),
-          "Check the path and access rights.",
-          e);
+      throw Errors.inputPathUnreadable(path, e);
     }
     try {
       // Only *.parquet files: img2dataset writes {shard}_stats.json beside each shard, and
       // sparkclip writes queries.txt and summaries next to its output.
       return spark.read().option("pathGlobFilter", "*.parquet").parquet(path);
     } catch (RuntimeException e) {
-      throw new SparkclipException(
-          "Input path '" + path + "' holds no readable Parquet data.",
-          String.valueOf(e.getMessage()).lines().findFirst().orElse(""),
-          "Point the command at a directory of Parquet files (img2dataset output_format=parquet,"
-              + " a Hugging Face export, or LAION-style metadata).",
-          e);
+      throw Errors.notParquet(path, e);
     }
   }
 
@@ -76,18 +58,14 @@ public final class Paths {
         FileStatus st = fs.getFileStatus(p);
         boolean empty = st.isDirectory() && fs.listStatus(p).length == 0;
         if (!empty && !overwrite) {
-          throw new SparkclipException(
-              "Output path '" + out + "' already exists.",
-              "sparkclip never mixes a new run into old output.",
-              "Choose another --out, or pass --overwrite to replace it.");
+          throw Errors.outputExists(out);
         }
         if (!empty) {
           fs.delete(p, true);
         }
       }
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot prepare output path '" + out + "'.", e.getMessage(), "Check access rights.", e);
+      throw Errors.outputPrepareFailed(out, e);
     }
   }
 
@@ -96,8 +74,7 @@ public final class Paths {
     try (OutputStream o = fs.create(new Path(path), true)) {
       o.write(text.getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
-      throw new SparkclipException(
-          "Cannot write '" + path + "'.", e.getMessage(), "Check access rights and free space.", e);
+      throw Errors.writeFailed(path, e);
     }
   }
 

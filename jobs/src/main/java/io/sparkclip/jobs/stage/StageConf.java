@@ -5,7 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.schemas.ColumnMapping;
-import io.sparkclip.schemas.SparkclipException;
+import io.sparkclip.schemas.Errors;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -132,10 +132,7 @@ public final class StageConf {
     try {
       return getter.apply(path);
     } catch (ConfigException.WrongType | ConfigException.BadValue e) {
-      throw new SparkclipException(
-          "Option '" + key + "' has a value of the wrong type (" + origin + ").",
-          e.getMessage(),
-          "Give '" + key + "' a value like its default (see the command's --help).");
+      throw Errors.optionWrongType(key, origin, e.getMessage());
     }
   }
 

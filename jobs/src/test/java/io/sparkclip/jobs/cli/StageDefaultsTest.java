@@ -7,6 +7,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.jobs.curate.CurateJob;
 import io.sparkclip.jobs.stage.StageKeys;
+import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
@@ -114,19 +115,27 @@ class StageDefaultsTest {
     typo.put("dedup.phash-distanse", "6");
     assertThatThrownBy(() -> new CurateJob(null, CurateJob.load(null, typo)).plan())
         .as("a misspelt dedup key")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class, e -> assertThat(e.id()).isEqualTo(ErrorId.CONFIG_UNKNOWN_KEY))
         .hasMessageContaining("phash-distanse")
         .hasMessageContaining("phash-distance");
     Map<String, String> top = top();
     top.put("modle", "/m");
     assertThatThrownBy(() -> new CurateJob(null, CurateJob.load(null, top)).plan())
         .as("a misspelt top-level key")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class, e -> assertThat(e.id()).isEqualTo(ErrorId.CONFIG_UNKNOWN_KEY))
         .hasMessageContaining("modle");
     Map<String, String> shared = top();
     shared.put("batch-size", "64");
     shared.put("queries", "/q.txt");
     shared.put(StageKeys.MODEL, "/m");
+    Map<String, String> wrongType = top();
+    wrongType.put("dedup.phash-distance", "six");
+    assertThatThrownBy(() -> new CurateJob(null, CurateJob.load(null, wrongType)).plan())
+        .as("a word where a number belongs")
+        .isInstanceOfSatisfying(
+            SparkclipException.class, e -> assertThat(e.id()).isEqualTo(ErrorId.OPTION_WRONG_TYPE));
     assertThat(new CurateJob(null, CurateJob.load(null, shared)).plan())
         .as("top-level keys some stage reads are fine")
         .hasSize(6);

@@ -10,6 +10,7 @@ import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
 import java.nio.file.Files;
@@ -195,7 +196,12 @@ class EmbedJobTest {
     assertThatThrownBy(
             () -> ShardCommitLog.listShards(fs, new org.apache.hadoop.fs.Path(in.toString())))
         .as("x/a.parquet and x_a.parquet both become shard x_a")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a shard name clash")
+                    .isEqualTo(ErrorId.INPUT_SHARD_NAME_CLASH))
         .hasMessageContaining("x_a")
         .hasMessageContaining("Fix:");
   }
@@ -230,8 +236,12 @@ class EmbedJobTest {
                                 .with(EmbedJob.Options.TEXT_ONLY, true)))
                     .run())
         .as("re-run over a changed input shard")
-        .isInstanceOf(SparkclipException.class)
-        .hasMessageContaining("changed since it was embedded")
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a changed input shard")
+                    .isEqualTo(ErrorId.RESUME_INPUT_CHANGED))
         .hasMessageContaining("--overwrite");
   }
 
@@ -272,7 +282,12 @@ class EmbedJobTest {
                                 .with(StageKeys.MODEL, tmp.resolve("nope").toString())))
                     .run())
         .as("missing model directory")
-        .isInstanceOf(io.sparkclip.udfs.ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a missing model directory")
+                    .isEqualTo(ErrorId.MODEL_FILE_MISSING))
         .hasMessageContaining("config.json")
         .hasMessageContaining("Fix:");
     assertThat(Files.exists(Path.of(out))).as("nothing written").isFalse();
@@ -306,7 +321,12 @@ class EmbedJobTest {
                                 .with(EmbedJob.Options.PRECISION, "fp16")))
                     .run())
         .as("fp16 on top of fp32 output")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of resuming with other options")
+                    .isEqualTo(ErrorId.RESUME_OPTIONS_CHANGED))
         .hasMessageContaining("--overwrite");
   }
 

@@ -15,6 +15,7 @@ import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.PairStatus;
 import io.sparkclip.schemas.RejectReason;
@@ -409,7 +410,12 @@ class SemDedupJobTest {
     assertThatThrownBy(
             () -> new SemDedupJob(spark, SemDedupJob.Options.from(StageConf.io(raw, out))).run())
         .as("input without embeddings")
-        .isInstanceOf(SparkclipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of input without embeddings")
+                    .isEqualTo(ErrorId.INPUT_NOT_EMBEDDED))
         .hasMessageContaining("image_embedding")
         .hasMessageContaining("Fix:");
     assertThat(java.nio.file.Files.exists(Path.of(out))).as("nothing written").isFalse();

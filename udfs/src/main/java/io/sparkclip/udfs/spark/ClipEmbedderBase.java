@@ -177,11 +177,7 @@ public abstract class ClipEmbedderBase<T extends ClipEmbedderBase<T>> extends Tr
 
   public String getModelDir() {
     if (!isDefined(modelDir)) {
-      throw new io.sparkclip.udfs.ClipException(
-          "Param modelDir of "
-              + uid
-              + " is not set. Cause: the transformer needs a CLIP model directory. Fix: call"
-              + " setModelDir(\"hdfs://.../ViT-B-32\") or a local path.");
+      throw ClipErrors.modelDirNotSet(uid);
     }
     return getOrDefault(modelDir);
   }

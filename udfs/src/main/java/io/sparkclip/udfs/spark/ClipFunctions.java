@@ -1,5 +1,6 @@
 package io.sparkclip.udfs.spark;
 
+import io.sparkclip.udfs.ClipErrors;
 import io.sparkclip.udfs.embed.Vectors;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
@@ -42,7 +43,7 @@ public final class ClipFunctions {
         .udf()
         .register(
             "clip_fp16_unpack",
-            (UDF1<byte[], float[]>) b -> b == null ? null : Vectors.unpackFp16(b),
+            (UDF1<byte[], float[]>) b -> b == null ? null : unpackFp16(b),
             DataTypes.createArrayType(DataTypes.FloatType, false));
     spark
         .udf()
@@ -55,21 +56,21 @@ public final class ClipFunctions {
         .register(
             "clip_cosine_fp16",
             (UDF2<byte[], byte[], Double>)
-                (a, b) ->
-                    a == null || b == null
-                        ? null
-                        : cosine(Vectors.unpackFp16(a), Vectors.unpackFp16(b)),
+                (a, b) -> a == null || b == null ? null : cosine(unpackFp16(a), unpackFp16(b)),
             DataTypes.DoubleType);
+  }
+
+  /** The column may be any binary column a user names, e.g. semdedup --embedding-col jpg. */
+  private static float[] unpackFp16(byte[] bytes) {
+    if (bytes.length % 2 != 0) {
+      throw ClipErrors.notFp16(bytes.length);
+    }
+    return Vectors.unpackFp16(bytes);
   }
 
   private static Double cosine(float[] a, float[] b) {
     if (a.length != b.length) {
-      throw new IllegalArgumentException(
-          "clip_cosine got embeddings of widths "
-              + a.length
-              + " and "
-              + b.length
-              + ". Cause: they come from different models. Fix: compare embeddings of one model.");
+      throw ClipErrors.cosineWidthMismatch(a.length, b.length);
     }
     return Vectors.cosine(a, b);
   }

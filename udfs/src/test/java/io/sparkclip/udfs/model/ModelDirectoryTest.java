@@ -3,7 +3,8 @@ package io.sparkclip.udfs.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkclip.udfs.ClipException;
+import io.sparkclip.schemas.ErrorId;
+import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.Fixtures;
 import io.sparkclip.udfs.embed.ImageEmbedder;
 import io.sparkclip.udfs.session.Device;
@@ -66,12 +67,23 @@ class ModelDirectoryTest {
     assertThat(d.visualOnnx()).as("the visual tower is still usable").exists();
     assertThatThrownBy(d::textualOnnx)
         .as("missing textual/model.onnx")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a missing tower")
+                    .isEqualTo(ErrorId.MODEL_FILE_MISSING))
         .hasMessageContaining("textual/model.onnx")
         .hasMessageContaining("Fix:");
     Files.delete(dir.resolve(ModelDirectory.CONFIG));
     assertThatThrownBy(() -> ModelDirectory.open(dir))
         .as("missing config.json")
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a missing config.json")
+                    .isEqualTo(ErrorId.MODEL_FILE_MISSING))
         .hasMessageContaining("config.json");
   }
 
@@ -82,7 +94,12 @@ class ModelDirectoryTest {
     Files.writeString(cfg, Files.readString(cfg).replace("\"shortest\"", "\"longest\""));
     assertThatThrownBy(() -> ModelDirectory.open(dir).preprocessConfig())
         .as("resize_mode longest is not implemented")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of an unknown resize mode")
+                    .isEqualTo(ErrorId.MODEL_CONFIG_INVALID))
         .hasMessageContaining("longest")
         .hasMessageContaining(cfg.toString())
         .hasMessageContaining("SHORTEST");
@@ -95,7 +112,12 @@ class ModelDirectoryTest {
     ModelDirectory d = ModelDirectory.open(dir);
     assertThatThrownBy(() -> SessionCache.get(d.visualOnnx(), Device.CPU, 1))
         .as("corrupt ONNX")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a corrupt tower")
+                    .isEqualTo(ErrorId.MODEL_ONNX_UNREADABLE))
         .hasMessageContaining("visual/model.onnx")
         .hasMessageContaining("Fix:");
   }
@@ -110,7 +132,12 @@ class ModelDirectoryTest {
     OnnxTower visual = SessionCache.get(d.visualOnnx(), Device.CPU, 1);
     assertThatThrownBy(() -> ImageEmbedder.checkWidth(d, visual))
         .as("config says 512, model outputs 32")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a width mismatch")
+                    .isEqualTo(ErrorId.MODEL_TOWER_WIDTH_MISMATCH))
         .hasMessageContaining("512")
         .hasMessageContaining("visual/model.onnx");
   }

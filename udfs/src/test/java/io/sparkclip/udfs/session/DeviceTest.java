@@ -3,7 +3,8 @@ package io.sparkclip.udfs.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sparkclip.udfs.ClipException;
+import io.sparkclip.schemas.ErrorId;
+import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.Fixtures;
 import io.sparkclip.udfs.model.ModelDirectory;
 import java.util.Optional;
@@ -39,10 +40,18 @@ class DeviceTest {
         .isEqualTo(Device.cuda(3));
     assertThatThrownBy(() -> Device.resolve("cuda", Optional.empty(), false))
         .as("no silent CPU fallback")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of cuda without a GPU")
+                    .isEqualTo(ErrorId.DEVICE_CUDA_UNAVAILABLE))
         .hasMessageContaining("device=auto");
     assertThatThrownBy(() -> Device.resolve("tpu", Optional.empty(), true))
         .as("unknown device")
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e -> assertThat(e.id()).as("id of an unknown device").isEqualTo(ErrorId.DEVICE_UNKNOWN))
         .hasMessageContaining("tpu");
   }
 
@@ -52,7 +61,12 @@ class DeviceTest {
     ModelDirectory d = ModelDirectory.open(Fixtures.tinyClip());
     assertThatThrownBy(() -> SessionCache.get(d.visualOnnx(), "cuda"))
         .as("CPU build asked for CUDA")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of CUDA on a CPU build")
+                    .isEqualTo(ErrorId.DEVICE_CUDA_UNAVAILABLE))
         .hasMessageContaining("CUDA");
   }
 

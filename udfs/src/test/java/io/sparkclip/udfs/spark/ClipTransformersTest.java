@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparkclip.udfs.ClipException;
+import io.sparkclip.schemas.ErrorId;
+import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.Fixtures;
 import io.sparkclip.udfs.embed.Vectors;
 import java.nio.charset.StandardCharsets;
@@ -197,6 +198,27 @@ class ClipTransformersTest {
   }
 
   @Test
+  void sqlFunctionsRejectForeignEmbeddingsWithAnId() {
+    ClipFunctions.register(spark);
+    assertThatThrownBy(() -> spark.sql("SELECT clip_cosine(array(1D, 0D), array(1D))").collect())
+        .as("embeddings of two widths")
+        .satisfies(e -> assertThat(idOf(e)).as("id").isEqualTo(ErrorId.EMBEDDING_WIDTH_MISMATCH));
+    assertThatThrownBy(() -> spark.sql("SELECT clip_fp16_unpack(X'010203')").collect())
+        .as("3 bytes are no float16 embedding")
+        .satisfies(e -> assertThat(idOf(e)).as("id").isEqualTo(ErrorId.EMBEDDING_NOT_FP16));
+  }
+
+  /** Spark wraps errors thrown in UDFs; the CLI walks the causes the same way. */
+  private static ErrorId idOf(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof SparkclipException s) {
+        return s.id();
+      }
+    }
+    return null;
+  }
+
+  @Test
   void modelOnHadoopPathLoadsThroughExecutorCache() throws Exception {
     String uri = SchemeLocalFileSystem.SCHEME + "://" + Fixtures.tinyClip().toAbsolutePath();
     List<Row> rows =
@@ -235,7 +257,12 @@ class ClipTransformersTest {
                     .setInputCol("nope")
                     .transformSchema(df.schema()))
         .as("missing column")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a missing input column")
+                    .isEqualTo(ErrorId.TRANSFORMER_INPUT_COLUMN_MISSING))
         .hasMessageContaining("nope")
         .hasMessageContaining("Fix:");
     assertThatThrownBy(
@@ -245,7 +272,12 @@ class ClipTransformersTest {
                     .setInputCol("caption")
                     .transformSchema(df.schema()))
         .as("wrong type")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a wrong input type")
+                    .isEqualTo(ErrorId.TRANSFORMER_INPUT_COLUMN_WRONG_TYPE))
         .hasMessageContaining("binary");
     assertThat(new ClipTextEmbedder().transformSchema(df.schema()).fieldNames())
         .as("the schema needs no model dir")

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sparkclip.udfs.ClipException;
+import io.sparkclip.schemas.ErrorId;
+import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.Fixtures;
 import io.sparkclip.udfs.model.ModelDirectory;
 import java.nio.file.Files;
@@ -104,7 +105,12 @@ class ClipTokenizerTest {
     Files.writeString(bad, "{\"not\": \"a tokenizer\"}");
     assertThatThrownBy(() -> ClipTokenizer.load(bad, 77))
         .as("message names the file and the fix")
-        .isInstanceOf(ClipException.class)
+        .isInstanceOfSatisfying(
+            SparkclipException.class,
+            e ->
+                assertThat(e.id())
+                    .as("id of a broken tokenizer")
+                    .isEqualTo(ErrorId.MODEL_TOKENIZER_UNREADABLE))
         .hasMessageContaining(bad.toString())
         .hasMessageContaining("Fix:");
   }
