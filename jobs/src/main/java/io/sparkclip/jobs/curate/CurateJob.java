@@ -162,7 +162,7 @@ public final class CurateJob {
     String out = conf.getString(StageKeys.OUT);
     String current = conf.getString(StageKeys.INPUT);
     List<Planned<?>> plan = new ArrayList<>();
-    Map<String, Set<String>> readByStage = new LinkedHashMap<>();
+    checkKeys();
     int n = 0;
     for (Stage<?> stage : ALL) {
       if (!enabled.contains(stage.name())) {
@@ -176,10 +176,8 @@ public final class CurateJob {
               .with(StageKeys.OUT, dir)
               .with(StageKeys.OVERWRITE, false);
       plan.add(planned(stage, c, dir));
-      readByStage.put(stage.name(), c.keysRead());
       current = CurationOutput.data(dir);
     }
-    checkKeys(readByStage);
     return plan;
   }
 
@@ -191,9 +189,11 @@ public final class CurateJob {
    * A key that no stage reads is a typo or a misplaced option: fail before any work, naming the
    * keys the section knows, rather than run with a default the user meant to change.
    */
-  private void checkKeys(Map<String, Set<String>> readByStage) {
+  private void checkKeys() {
+    Map<String, Set<String>> keysByStage = new LinkedHashMap<>();
+    ALL.forEach(s -> keysByStage.put(s.name(), s.keys()));
     Set<String> known = new java.util.TreeSet<>(List.of(STAGES, StageKeys.OVERWRITE));
-    ALL.forEach(s -> known.addAll(s.keys()));
+    keysByStage.values().forEach(known::addAll);
     known.addAll(Stages.CURATION_ORDER);
     for (String k : conf.root().keySet()) {
       if (!known.contains(k)) {
@@ -201,10 +201,10 @@ public final class CurateJob {
       }
     }
     for (String stage : Stages.CURATION_ORDER) {
-      if (!conf.hasPath(stage) || !readByStage.containsKey(stage)) {
+      if (!conf.hasPath(stage)) {
         continue;
       }
-      Set<String> read = readByStage.get(stage);
+      Set<String> read = keysByStage.get(stage);
       for (String k : conf.getConfig(stage).root().keySet()) {
         if (!read.contains(k)) {
           throw Errors.configUnknownStageKey(stage, k, new java.util.TreeSet<>(read));

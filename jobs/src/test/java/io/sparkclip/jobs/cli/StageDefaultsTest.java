@@ -132,6 +132,7 @@ class StageDefaultsTest {
     shared.put(StageKeys.MODEL, "/m");
     Map<String, String> wrongType = top();
     wrongType.put("dedup.phash-distance", "six");
+    wrongType.put("queries", "/q.txt");
     assertThatThrownBy(() -> new CurateJob(null, CurateJob.load(null, wrongType)).plan())
         .as("a word where a number belongs")
         .isInstanceOfSatisfying(
