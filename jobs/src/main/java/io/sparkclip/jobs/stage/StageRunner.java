@@ -20,6 +20,8 @@ public final class StageRunner implements AutoCloseable {
   /** Runs {@code stage} under {@code label} (the bar's name, e.g. "curate 2/6 dedup"). */
   public <O> CurationSummary run(Stage<O> stage, O options, String label) {
     progress.stage(label);
+    // Until the stage names its first step, its jobs carry its name, not the previous stage's.
+    Sparks.describe(spark, stage.name(), "read input");
     CurationSummary s;
     try {
       s = stage.run(spark, options);
