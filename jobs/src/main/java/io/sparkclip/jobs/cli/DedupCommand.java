@@ -89,13 +89,13 @@ public final class DedupCommand extends StageCommand<DedupJob.Options> {
   double imageDistance;
 
   @Option(
-      names = "--" + Options.PHASH_BANDS,
+      names = "--" + Options.BUCKET_CAP,
       description =
-          "LSH bands over the 64 hash bits; recall is exact for distances below the band count"
-              + " (default: "
-              + Options.PHASH_BANDS_DEFAULT
+          "Largest group of images sharing a candidate key that is compared all-pairs; a larger"
+              + " group is compared with one representative, so cost stays linear (default: "
+              + Options.BUCKET_CAP_DEFAULT
               + ").")
-  int phashBands;
+  int bucketCap;
 
   @Option(
       names = "--" + Options.KEEP_UNDECODABLE,

@@ -103,6 +103,17 @@ public final class CropTolerantThumbnail {
     return ab[4] <= ba[4] ? worstCells(a, b, ab) : worstCells(b, a, ba);
   }
 
+  /**
+   * Whether {@link #distance} is at most {@code limit}, trying the unshifted alignment first: a
+   * re-encoded or resized copy passes there at a fraction of the crop search's cost, which keeps
+   * clusters of thousands of copies of one image cheap to confirm.
+   */
+  public static boolean within(byte[] a, byte[] b, double limit) {
+    check(a);
+    check(b);
+    return worstCells(a, b, new double[] {0, 0, 0, 0}) <= limit || distance(a, b) <= limit;
+  }
+
   private static void check(byte[] t) {
     if (t == null || t.length != BYTES) {
       throw new IllegalArgumentException(

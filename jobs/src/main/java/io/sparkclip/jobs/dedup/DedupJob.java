@@ -82,7 +82,7 @@ public final class DedupJob {
       boolean exactImage,
       boolean nearImage,
       int phashDistance,
-      int phashBands,
+      int bucketCap,
       double imageDistance,
       boolean keepUndecodable,
       boolean nearCaption,
@@ -111,14 +111,18 @@ public final class DedupJob {
     public static final String PHASH_DISTANCE = "phash-distance";
 
     /**
-     * Largest pHash Hamming distance of near-duplicate candidates. Light crops (1–5 % per side)
-     * move pHash by up to 14 bits on the generator's ground truth; with 16 LSH bands every pair
-     * below 16 bits shares a band, so candidate recall is exact.
+     * Largest pHash Hamming distance of a near-duplicate candidate pair. Light crops (1–5 % per
+     * side) move pHash by up to 14 bits on the generator's ground truth.
      */
     public static final int PHASH_DISTANCE_DEFAULT = 14;
 
-    public static final String PHASH_BANDS = "phash-bands";
-    public static final int PHASH_BANDS_DEFAULT = 16;
+    /**
+     * Largest candidate bucket (images sharing a key) compared all-pairs; a larger one is compared
+     * with its representative only (see {@link NearImageDedup#candidates}).
+     */
+    public static final String BUCKET_CAP = "bucket-cap";
+
+    public static final int BUCKET_CAP_DEFAULT = 48;
     public static final String IMAGE_DISTANCE = "image-distance";
 
     /**
@@ -154,7 +158,7 @@ public final class DedupJob {
           c.bool(EXACT_IMAGE, EXACT_IMAGE_DEFAULT),
           c.bool(NEAR_IMAGE, NEAR_IMAGE_DEFAULT),
           c.integer(PHASH_DISTANCE, PHASH_DISTANCE_DEFAULT),
-          c.integer(PHASH_BANDS, PHASH_BANDS_DEFAULT),
+          c.integer(BUCKET_CAP, BUCKET_CAP_DEFAULT),
           c.decimal(IMAGE_DISTANCE, IMAGE_DISTANCE_DEFAULT),
           c.bool(KEEP_UNDECODABLE, KEEP_UNDECODABLE_DEFAULT),
           c.bool(NEAR_CAPTION, NEAR_CAPTION_DEFAULT),
@@ -181,12 +185,10 @@ public final class DedupJob {
               optionOutOfRange(
                   Stages.DEDUP, "--phash-distance must be in [0, 32]", "got " + phashDistance));
       require(
-          phashBands >= 1 && phashBands <= 64 && 64 % phashBands == 0,
+          bucketCap >= 2 && bucketCap <= 10_000,
           () ->
               optionOutOfRange(
-                  Stages.DEDUP,
-                  "--phash-bands must divide 64 (1, 2, 4, 8, 16, 32, 64)",
-                  "got " + phashBands));
+                  Stages.DEDUP, "--bucket-cap must be in [2, 10000]", "got " + bucketCap));
       require(
           imageDistance >= 0 && imageDistance <= 255,
           () ->

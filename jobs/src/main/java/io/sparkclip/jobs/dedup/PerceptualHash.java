@@ -138,6 +138,63 @@ public final class PerceptualHash {
         of(px), colourSignature(px), CropTolerantThumbnail.of(px.rgb(), px.width(), px.height()));
   }
 
+  /**
+   * A coarse layout hash of a region of a {@link CropTolerantThumbnail}: the signs, against their
+   * median, of the {@code low × low} lowest DCT coefficients but the DC term of the region's 32×32
+   * luma ({@code low² − 1} bits). The lowest frequencies move least under the light crops that move
+   * pHash by up to 14 bits, so a crop and a matching region of its original often hash equal:
+   * near-duplicate candidates under an exact key (measured on the generator's crops: with low = 5,
+   * 61 % of crops equal one of the symmetric 0/2/4 % regions of their original, against 26 % for
+   * the whole image). The margins are fractions of the side: left, top, right, bottom.
+   */
+  static long layoutHash(byte[] thumbnail, int low, double l, double t, double r, double b) {
+    int n = CropTolerantThumbnail.SIZE;
+    double[] luma = CropTolerantThumbnail.luma(thumbnail);
+    double[][] f = new double[SIZE][SIZE];
+    double sx = (1 - l - r) * n / SIZE;
+    double sy = (1 - t - b) * n / SIZE;
+    for (int y = 0; y < SIZE; y++) {
+      double py = Math.min(n - 1.0, Math.max(0, t * n + (y + 0.5) * sy - 0.5));
+      int y0 = (int) py;
+      int y1 = Math.min(n - 1, y0 + 1);
+      double ay = py - y0;
+      for (int x = 0; x < SIZE; x++) {
+        double px = Math.min(n - 1.0, Math.max(0, l * n + (x + 0.5) * sx - 0.5));
+        int x0 = (int) px;
+        int x1 = Math.min(n - 1, x0 + 1);
+        double ax = px - x0;
+        double top = luma[y0 * n + x0] * (1 - ax) + luma[y0 * n + x1] * ax;
+        double bottom = luma[y1 * n + x0] * (1 - ax) + luma[y1 * n + x1] * ax;
+        f[y][x] = top * (1 - ay) + bottom * ay;
+      }
+    }
+    double[] coeffs = new double[low * low];
+    for (int v = 0; v < low; v++) {
+      for (int u = 0; u < low; u++) {
+        double s = 0;
+        for (int y = 0; y < SIZE; y++) {
+          double row = 0;
+          for (int x = 0; x < SIZE; x++) {
+            row += f[y][x] * COS[u][x];
+          }
+          s += row * COS[v][y];
+        }
+        coeffs[v * low + u] = s;
+      }
+    }
+    double[] ac = Arrays.copyOfRange(coeffs, 1, coeffs.length);
+    Arrays.sort(ac);
+    double median =
+        ac.length % 2 == 0 ? (ac[ac.length / 2 - 1] + ac[ac.length / 2]) / 2 : ac[ac.length / 2];
+    long h = 0;
+    for (int i = 1; i < coeffs.length; i++) {
+      if (coeffs[i] > median) {
+        h |= 1L << (i - 1);
+      }
+    }
+    return h;
+  }
+
   static BufferedImage decode(byte[] bytes) throws UndecodableImageException {
     if (bytes == null || bytes.length == 0) {
       throw new UndecodableImageException("no image bytes", null);
