@@ -574,9 +574,11 @@ public final class Errors {
     return error(
         ErrorId.DEDUP_NOT_CONVERGED,
         "Connected components did not converge in " + maxIterations + " rounds.",
-        "A duplicate cluster is a very long chain of similar items, usually because the"
+        "The rounds grow with the logarithm of the largest duplicate cluster's size, so either"
+            + " --max-iterations is set very low or a cluster is enormous, usually because the"
             + " similarity threshold is too loose.",
-        "Tighten the threshold (e.g. a lower --phash-distance or higher --caption-jaccard).");
+        "Tighten the threshold (e.g. a lower --phash-distance or higher --caption-jaccard), or"
+            + " raise --max-iterations.");
   }
 
   // embed.
