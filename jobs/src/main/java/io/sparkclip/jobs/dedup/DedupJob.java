@@ -239,6 +239,7 @@ public final class DedupJob {
     details.put("keep", options.keep().label());
     details.put("mode", options.markOnly() ? "mark" : "remove");
     List<String> stages = new ArrayList<>();
+    Map<String, Double> stepSeconds = new LinkedHashMap<>();
 
     Dataset<Row> labelled = in.labelUnusable(Stages.REJECT_DEDUP_INPUT);
     for (String c : List.of(Columns.DUP_CLUSTER, Columns.DUP_OF, Columns.PHASH)) {
@@ -259,7 +260,11 @@ public final class DedupJob {
       if (!layout.hasImages()) {
         details.put(Stages.REJECT_DEDUP_IMAGE, "skipped: no image bytes (metadata-only)");
       } else {
+        long t0 = System.nanoTime();
         labelled = new NearImageDedup(spark, options).run(labelled, layout, order, details);
+        // Its counts and connected components run eagerly: this is the near-image work,
+        // decoding and hashing every image included.
+        stepSeconds.put("near_image", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
         stages.add(Stages.REJECT_DEDUP_IMAGE);
       }
     }
@@ -268,6 +273,7 @@ public final class DedupJob {
       stages.add(Stages.REJECT_DEDUP_CAPTION);
     }
     details.put("stages", stages);
+    details.put("step_seconds", stepSeconds);
 
     Sparks.describe(spark, Stages.DEDUP, "count input");
     long rowsIn = labelled.count();

@@ -94,6 +94,10 @@ final class NearImageDedup {
                     col(Columns.PHASH).isNotNull(),
                     xxhash64(col(Columns.PHASH), col("_colour"), col("_thumb"))))
             .persist(StorageLevel.MEMORY_AND_DISK());
+    // Decode and hash every image once: the branches below (keys, thumbnails, signatures) would
+    // each evaluate the hashing again while the cache is still empty.
+    Sparks.describe(spark, Stages.DEDUP, "decode and hash images");
+    hashed.count();
 
     Dataset<Row> nodes =
         hashed

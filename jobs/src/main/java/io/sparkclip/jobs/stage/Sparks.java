@@ -11,6 +11,9 @@ import scala.Option;
  * a session is already active (tests, notebooks), it is reused and left running.
  */
 public final class Sparks implements AutoCloseable {
+  private static final String CACHED_COALESCE =
+      "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning";
+
   private final SparkSession session;
   private final boolean owned;
   private ConsoleProgress progress;
@@ -34,6 +37,11 @@ public final class Sparks implements AutoCloseable {
       b.master(master);
     } else if (!submitted.contains("spark.master")) {
       b.master("local[*]");
+    }
+    // Cached stage outputs (dedup persists its labelled rows) keep the 200 shuffle partitions of
+    // their plan unless adaptive execution may coalesce them too: tiny inputs then pay per task.
+    if (!submitted.contains(CACHED_COALESCE)) {
+      b.config(CACHED_COALESCE, "true");
     }
     conf.forEach(b::config);
     return new Sparks(b.getOrCreate(), true);

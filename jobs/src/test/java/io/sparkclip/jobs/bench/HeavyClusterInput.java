@@ -85,7 +85,13 @@ public final class HeavyClusterInput {
     }
   }
 
-  static void build(String src, int n, String out, long seed) {
+  public static void build(String src, int n, String out, long seed) {
+    build(src, n, n, out, seed);
+  }
+
+  /** The {@code distinct} lowest-id rows of {@code src} plus {@code copies} copies of one image. */
+  public static void build(String src, int distinct, int copiesOf, String out, long seed) {
+    int n = distinct;
     try (Sparks sparks = Sparks.open("sparkclip heavy cluster input", "local[*]", Map.of())) {
       SparkSession spark = sparks.session();
       Dataset<Row> raw = Paths.readParquet(spark, src); // *.parquet only (not queries.txt)
@@ -128,7 +134,7 @@ public final class HeavyClusterInput {
       }
       System.out.printf(
           "heavy: %d distinct rows (ids < %s) + %d copies of id %s (%dx%d)%n",
-          n, threshold, n, source.getAs(idCol), image.getWidth(), image.getHeight());
+          n, threshold, copiesOf, source.getAs(idCol), image.getWidth(), image.getHeight());
 
       byte[] png = ShapeRenderer.png(image); // lossless, serialisable carrier of the pixels
       Object[] template = new Object[schema.size()];
@@ -138,10 +144,10 @@ public final class HeavyClusterInput {
       String[] names = schema.fieldNames();
       String captionCol = layout.captionCol();
       String urlCol = layout.urlCol().get();
-      int slices = Math.max(2, (n + 9_999) / 10_000);
+      int slices = Math.max(2, (copiesOf + 9_999) / 10_000);
       JavaRDD<Row> copies =
           JavaSparkContext.fromSparkContext(spark.sparkContext())
-              .parallelize(IntStream.range(0, n).boxed().toList(), slices)
+              .parallelize(IntStream.range(0, copiesOf).boxed().toList(), slices)
               .mapPartitions(
                   it ->
                       copies(it, png, template, names, idCol, imageCol, urlCol, captionCol, seed));
@@ -233,7 +239,7 @@ public final class HeavyClusterInput {
   }
 
   /** {rows, rows whose url column starts with prefix} over the Parquet files of dir. */
-  static long[] count(Path dir, String urlCol, String prefix) throws IOException {
+  public static long[] count(Path dir, String urlCol, String prefix) throws IOException {
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
       files =
