@@ -220,8 +220,8 @@ final class ShardCommitLog {
 
   /**
    * Checks that a committed shard's input is the file that was embedded (same size) and returns the
-   * seconds its embedding took (0 for markers of older runs that did not record it), or -1 when the
-   * marker is unreadable (truncated by a crash while an older version wrote it): that marker is
+   * seconds its embedding took (0 when the marker does not record it), or -1 when the marker is
+   * unreadable (truncated by a crash of whatever wrote it, or edited by hand): that marker is
    * deleted and its shard embedded again.
    */
   static double checkCommitted(FileSystem fs, Path marker, FileStatus source) throws IOException {

@@ -107,8 +107,8 @@ class EmbedJobTest {
     assertThat(ok.getString(ok.fieldIndex(Columns.MODEL_ID))).as("model id").isEqualTo("tiny-clip");
 
     // Interrupt: one shard's commit marker is lost after half its files moved (a driver killed
-    // mid-commit), another's marker is truncated to nothing (an older version killed while writing
-    // it), a marker temp file and a staging leftover remain. Re-run.
+    // mid-commit), another's marker is truncated to nothing (a writer killed without the
+    // write-aside-and-rename), a marker temp file and a staging leftover remain. Re-run.
     Path committed = Path.of(out, StageFiles.EMBED_COMMITTED_DIR);
     List<Path> markers;
     try (Stream<Path> s = Files.list(committed)) {
