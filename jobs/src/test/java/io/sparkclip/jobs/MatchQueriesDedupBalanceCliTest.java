@@ -143,11 +143,11 @@ class MatchQueriesDedupBalanceCliTest {
 
     Run badBands =
         SparkclipCliTest.cli(
-            "dedup", raw, "--out", tmp.resolve("o3").toString(), "--phash-bands", "5");
-    assertThat(badBands.code()).as("dedup --phash-bands 5: exit code").isEqualTo(2);
+            "dedup", raw, "--out", tmp.resolve("o3").toString(), "--bucket-cap", "1");
+    assertThat(badBands.code()).as("dedup --bucket-cap 1: exit code").isEqualTo(2);
     assertThat(badBands.err())
-        .as("dedup --phash-bands 5: message")
-        .contains("[OPTION_OUT_OF_RANGE] ", "--phash-bands");
+        .as("dedup --bucket-cap 1: message")
+        .contains("[OPTION_OUT_OF_RANGE] ", "--bucket-cap");
 
     Run badCap =
         SparkclipCliTest.cli("balance", raw, "--out", tmp.resolve("o4").toString(), "--cap", "0");
