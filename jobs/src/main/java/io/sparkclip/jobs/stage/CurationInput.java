@@ -16,9 +16,8 @@ import org.apache.spark.sql.SparkSession;
 /** Reads a curation job's input: any recognised layout, prepared into pairs. */
 public record CurationInput(Dataset<Row> pairs, ResolvedLayout layout) {
 
-  /** A curation stage's output directory reads as its {@code data/}. */
   public static CurationInput read(SparkSession spark, String path, ColumnMapping mapping) {
-    Dataset<Row> input = Paths.readParquet(spark, Paths.resolveInput(spark, path));
+    Dataset<Row> input = Paths.readParquet(spark, path);
     ResolvedLayout layout = LayoutDetector.detect(input.schema(), mapping, path);
     return new CurationInput(Pairs.prepare(input, layout), layout);
   }
