@@ -31,7 +31,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -241,7 +240,7 @@ public final class DedupJob {
     List<String> stages = new ArrayList<>();
     Map<String, Double> stepSeconds = new LinkedHashMap<>();
 
-    Dataset<Row> labelled = in.labelUnusable(Stages.REJECT_DEDUP_INPUT);
+    Dataset<Row> labelled = DedupFrame.withRowId(in.labelUnusable(Stages.REJECT_DEDUP_INPUT));
     for (String c : List.of(Columns.DUP_CLUSTER, Columns.DUP_OF, Columns.PHASH)) {
       if (CurationOutput.has(labelled, c)) {
         labelled = labelled.drop(c);
@@ -251,36 +250,55 @@ public final class DedupJob {
         labelled
             .withColumn(Columns.DUP_CLUSTER, lit(null).cast("string"))
             .withColumn(Columns.DUP_OF, lit(null).cast("string"));
-    List<Column> order = options.keep().order(labelled.schema(), layout);
+    boolean nearImage = options.nearImage() && layout.hasImages();
+    long t0 = System.nanoTime();
+    DedupFrame frame =
+        DedupFrame.build(spark, labelled, layout, options.keep(), options.exactImage(), nearImage);
+    stepSeconds.put(nearImage ? "near_image_hash" : "read_keys", seconds(t0));
+    List<Column> order = frame.order();
 
-    labelled = new ExactDedup(spark, options).run(labelled, layout, order, details, stages);
-    // Persist before the near-duplicate stages: they read the frame several times.
-    labelled = labelled.persist(StorageLevel.MEMORY_AND_DISK());
+    t0 = System.nanoTime();
+    Dataset<Row> decided =
+        new ExactDedup(spark, options).run(frame.keys(), layout, order, details, stages);
+    // Materialised with its plan cut (a local checkpoint), here and after each step: the steps read
+    // their input several times, and adaptive execution re-optimises a query's whole logical plan
+    // after each of its shuffle stages, so plans grown over several steps cost seconds of driver
+    // time per stage.
+    Sparks.describe(spark, Stages.DEDUP, "exact duplicates");
+    decided = decided.localCheckpoint();
     if (options.nearImage()) {
-      if (!layout.hasImages()) {
+      if (!nearImage) {
         details.put(Stages.REJECT_DEDUP_IMAGE, "skipped: no image bytes (metadata-only)");
       } else {
-        long t0 = System.nanoTime();
-        labelled = new NearImageDedup(spark, options).run(labelled, layout, order, details);
-        // Its counts and connected components run eagerly: this is the near-image work,
-        // decoding and hashing every image included.
-        stepSeconds.put("near_image", Math.round((System.nanoTime() - t0) / 1e8) / 10.0);
+        stepSeconds.put("exact", seconds(t0));
+        t0 = System.nanoTime();
+        decided =
+            new NearImageDedup(spark, options).run(decided, frame.thumbnails(), order, details);
+        // Its counts and connected components run eagerly: this is the near-image work after the
+        // images were decoded and hashed.
+        stepSeconds.put("near_image", seconds(t0));
         stages.add(Stages.REJECT_DEDUP_IMAGE);
       }
     }
     if (options.nearCaption()) {
-      labelled = new NearCaptionDedup(spark, options).run(labelled, layout, order, details);
+      decided = new NearCaptionDedup(spark, options).run(decided, order, details);
       stages.add(Stages.REJECT_DEDUP_CAPTION);
     }
     details.put("stages", stages);
     details.put("step_seconds", stepSeconds);
 
-    Sparks.describe(spark, Stages.DEDUP, "count input");
-    long rowsIn = labelled.count();
+    Sparks.describe(spark, Stages.DEDUP, "decisions");
+    Dataset<Row> decisions = decided.localCheckpoint();
+    long rowsIn = decisions.count();
+    frame.unpersist();
+    Dataset<Row> out = DedupFrame.joinBack(labelled, decisions, rowsIn, nearImage);
     CurationSummary s =
         CurationOutput.write(
-            spark, Stages.DEDUP, options.input(), options.out(), rowsIn, labelled, details, start);
-    labelled.unpersist();
+            spark, Stages.DEDUP, options.input(), options.out(), rowsIn, out, details, start);
     return s;
+  }
+
+  private static double seconds(long t0) {
+    return Math.round((System.nanoTime() - t0) / 1e8) / 10.0;
   }
 }

@@ -4,12 +4,8 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.sha2;
 import static org.apache.spark.sql.functions.udf;
-import static org.apache.spark.sql.functions.when;
 
-import io.sparkclip.jobs.stage.CurationOutput;
-import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.Stages;
@@ -37,7 +33,8 @@ final class ExactDedup {
   }
 
   /**
-   * The exact URL and exact image steps that are on; the names of those run go to {@code stages}.
+   * The exact URL and exact image steps that are on, over the {@link DedupFrame} narrow frame; the
+   * names of those run go to {@code stages}.
    */
   Dataset<Row> run(
       Dataset<Row> labelled,
@@ -54,9 +51,9 @@ final class ExactDedup {
             udf(
                 new NormalizeUrl(new UrlNormalizer(options.trackingParams())),
                 DataTypes.StringType);
-        Column key = norm.apply(layout.url().get());
+        Column key = norm.apply(col(DedupFrame.URL));
         if (options.urlKey() == DedupJob.UrlKey.URL_CAPTION) {
-          key = concat(key, lit("\u001f"), coalesce(layout.caption(), lit("")));
+          key = concat(key, lit("\u001f"), coalesce(col(DedupFrame.CAPTION), lit("")));
         }
         labelled =
             DuplicateGroups.byKey(
@@ -74,12 +71,7 @@ final class ExactDedup {
       if (!layout.hasImages()) {
         details.put(Stages.REJECT_DEDUP_SHA, "skipped: no image bytes (metadata-only)");
       } else {
-        Column computed = sha2(layout.imageBytes(), 256);
-        Column sha =
-            CurationOutput.has(labelled, Columns.SHA256)
-                ? coalesce(col(Columns.SHA256), computed)
-                : computed;
-        Column key = when(layout.imageBytes().isNotNull(), sha);
+        Column key = col(DedupFrame.SHA);
         labelled =
             DuplicateGroups.byKey(
                 labelled,

@@ -11,7 +11,6 @@ import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.stage.TextNormalizer;
 import io.sparkclip.schemas.RejectReason;
-import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.Stages;
 import java.util.List;
 import java.util.Map;
@@ -34,12 +33,13 @@ final class NearCaptionDedup {
     this.options = options;
   }
 
-  Dataset<Row> run(
-      Dataset<Row> labelled, ResolvedLayout layout, List<Column> order, Map<String, Object> d) {
+  /** Near-duplicate caption clusters over the {@link DedupFrame} narrow frame. */
+  Dataset<Row> run(Dataset<Row> labelled, List<Column> order, Map<String, Object> d) {
     Sparks.describe(spark, Stages.DEDUP, "caption minhash");
     UserDefinedFunction norm = udf(new NormalizeCaption(), DataTypes.StringType);
     Dataset<Row> withNorm =
-        labelled.withColumn("_cap", when(CurationOutput.kept(), norm.apply(layout.caption())));
+        labelled.withColumn(
+            "_cap", when(CurationOutput.kept(), norm.apply(col(DedupFrame.CAPTION))));
     UserDefinedFunction bandsUdf =
         udf(
             new CaptionBands(options.shingleSize(), options.minhashBands(), options.minhashRows()),

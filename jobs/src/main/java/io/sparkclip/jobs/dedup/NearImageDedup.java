@@ -1,6 +1,7 @@
 package io.sparkclip.jobs.dedup;
 
 import static org.apache.spark.sql.functions.bit_count;
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -12,28 +13,22 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
-import static org.apache.spark.sql.functions.xxhash64;
 
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.RejectReason;
-import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.Stages;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.api.java.UDF2;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * Near-duplicate images: pHash LSH candidates, a colour-grid pre-filter and the crop-aligned
@@ -55,22 +50,18 @@ final class NearImageDedup {
    */
   public static final double COLOUR_PREFILTER = 12.0;
 
+  /**
+   * Near-duplicate image clusters over the {@link DedupFrame} narrow frame (signatures computed),
+   * with the frame's {@link DedupFrame#thumbnails() thumbnails} for the candidate pairs.
+   */
   Dataset<Row> run(
-      Dataset<Row> labelled, ResolvedLayout layout, List<Column> order, Map<String, Object> d) {
-    Sparks.describe(spark, Stages.DEDUP, "image phash");
-    UserDefinedFunction phash = udf(new PhashUdf(), PhashUdf.TYPE);
-    UserDefinedFunction keys =
-        udf(
-            (UDF2<Long, byte[], long[]>) CandidateKeys::of,
-            DataTypes.createArrayType(DataTypes.LongType, false));
+      Dataset<Row> labelled, Dataset<Row> thumbs, List<Column> order, Map<String, Object> d) {
+    Sparks.describe(spark, Stages.DEDUP, "image candidate keys");
+    // The signature of a row still kept after the exact steps (as if hashed only now).
     Dataset<Row> hashed =
         labelled
-            .withColumn("_ph", when(CurationOutput.kept(), phash.apply(layout.imageBytes())))
-            .withColumn(Columns.PHASH, col("_ph.phash"))
-            .withColumn("_colour", col("_ph.colour"))
-            .withColumn("_thumb", col("_ph.thumbnail"))
-            .withColumn("_ph_error", col("_ph.error"))
-            .drop("_ph");
+            .withColumn(Columns.PHASH, when(CurationOutput.kept(), col(DedupFrame.PHASH)))
+            .withColumn("_ph_error", when(CurationOutput.kept(), col(DedupFrame.ERROR)));
     if (!options.keepUndecodable()) {
       hashed =
           CurationOutput.reject(
@@ -85,19 +76,7 @@ final class NearImageDedup {
     hashed =
         hashed
             .drop("_ph_error")
-            .withColumn(
-                "_keys",
-                when(col(Columns.PHASH).isNotNull(), keys.apply(col(Columns.PHASH), col("_thumb"))))
-            .withColumn(
-                "_node",
-                when(
-                    col(Columns.PHASH).isNotNull(),
-                    xxhash64(col(Columns.PHASH), col("_colour"), col("_thumb"))))
-            .persist(StorageLevel.MEMORY_AND_DISK());
-    // Decode and hash every image once: the branches below (keys, thumbnails, signatures) would
-    // each evaluate the hashing again while the cache is still empty.
-    Sparks.describe(spark, Stages.DEDUP, "decode and hash images");
-    hashed.count();
+            .withColumn("_node", when(col(Columns.PHASH).isNotNull(), col(DedupFrame.NODE)));
 
     Dataset<Row> nodes =
         hashed
@@ -105,17 +84,13 @@ final class NearImageDedup {
             .select(
                 col("_node").as("id"),
                 col(Columns.PHASH).as("h"),
-                col("_colour").as("c"),
-                col("_keys").as("k"))
-            .dropDuplicates("id");
-    // Thumbnails (6.9 KB) travel only to candidate pairs, not through the key explode.
-    Dataset<Row> thumbs =
-        hashed
-            .filter(CurationOutput.kept().and(col("_node").isNotNull()))
-            .select(col("_node").as("tid"), col("_thumb").as("t"))
-            .dropDuplicates("tid");
+                col(DedupFrame.COLOUR).as("c"),
+                col(DedupFrame.KEYS).as("k"))
+            .dropDuplicates("id")
+            .localCheckpoint();
     Candidates candidates = candidates(nodes, options.bucketCap());
-    Dataset<Row> pairs = candidates.pairs().persist(StorageLevel.MEMORY_AND_DISK());
+    Sparks.describe(spark, Stages.DEDUP, "image candidate pairs");
+    Dataset<Row> pairs = candidates.pairs().localCheckpoint();
     UserDefinedFunction colourDistance =
         udf((UDF2<byte[], byte[], Double>) PerceptualHash::colourDistance, DataTypes.DoubleType);
     double limit = options.imageDistance();
@@ -124,8 +99,14 @@ final class NearImageDedup {
             (UDF2<byte[], byte[], Boolean>) (x, y) -> CropTolerantThumbnail.within(x, y, limit),
             DataTypes.BooleanType);
     Dataset<Row> hc = nodes.select(col("id").as("hid"), col("h"), col("c"));
-    Sparks.describe(spark, Stages.DEDUP, "image candidate pairs");
-    Dataset<Row> edges =
+    long candidatePairs = pairs.count();
+    Sparks.describe(spark, Stages.DEDUP, "confirm image candidates");
+    // The thumbnail comparison is the costly part and its input is small in bytes, so adaptive
+    // execution would run it in one task: spread it explicitly, at most 20,000 pairs a task.
+    int compareTasks =
+        (int)
+            Math.max(spark.sparkContext().defaultParallelism(), (candidatePairs + 19_999) / 20_000);
+    Dataset<Row> prefiltered =
         pairs
             .join(hc.toDF("hid", "ha", "ca"), col("src").equalTo(col("hid")))
             .drop("hid")
@@ -133,14 +114,31 @@ final class NearImageDedup {
             .filter(bit_count(col("ha").bitwiseXOR(col("hb"))).leq(options.phashDistance()))
             .filter(colourDistance.apply(col("ca"), col("cb")).leq(COLOUR_PREFILTER))
             .select("src", "dst")
-            .join(thumbs.withColumnRenamed("t", "ta"), col("src").equalTo(col("tid")))
+            .repartition(compareTasks)
+            .localCheckpoint();
+    long compared = prefiltered.count();
+    // Only the thumbnails of images in a remaining pair move (6.9 KB each).
+    Dataset<Row> needed =
+        prefiltered
+            .select(col("src").as("nid"))
+            .union(prefiltered.select(col("dst").as("nid")))
+            .distinct();
+    if (compared <= DedupFrame.BROADCAST_ROWS) {
+      needed = broadcast(needed);
+    }
+    Dataset<Row> t =
+        thumbs.join(needed, col("tid").equalTo(col("nid")), "left_semi").dropDuplicates("tid");
+    if (compared <= 20_000) {
+      t = broadcast(t);
+    }
+    Dataset<Row> edges =
+        prefiltered
+            .join(t.withColumnRenamed("t", "ta"), col("src").equalTo(col("tid")))
             .drop("tid")
-            .join(thumbs.withColumnRenamed("t", "tb"), col("dst").equalTo(col("tid")))
+            .join(t.withColumnRenamed("t", "tb"), col("dst").equalTo(col("tid")))
             .filter(sameImage.apply(col("ta"), col("tb")))
             .select("src", "dst")
-            .persist(StorageLevel.MEMORY_AND_DISK());
-    Sparks.describe(spark, Stages.DEDUP, "count image candidates");
-    long candidatePairs = pairs.count();
+            .localCheckpoint();
     long confirmed = edges.count();
     Dataset<Row> cc = ConnectedComponents.of(spark, edges, Stages.DEDUP, options.maxIterations());
     Dataset<Row> joined =
@@ -156,13 +154,7 @@ final class NearImageDedup {
                 "image",
                 order,
                 options.markOnly())
-            .drop(
-                ConnectedComponents.NODE,
-                ConnectedComponents.LABEL,
-                "_node",
-                "_colour",
-                "_thumb",
-                "_keys");
+            .drop(ConnectedComponents.NODE, ConnectedComponents.LABEL, "_node");
     d.put("colour_prefilter", COLOUR_PREFILTER);
     d.put("thumbnail_distance", options.imageDistance());
     d.put("phash_distance", options.phashDistance());
@@ -174,8 +166,8 @@ final class NearImageDedup {
     d.put(
         "candidate_pairs_per_row",
         images == 0 ? 0.0 : Math.round(1000.0 * candidatePairs / images) / 1000.0);
+    d.put("thumbnail_comparisons", compared);
     d.put("near_duplicate_edges", confirmed);
-    pairs.unpersist();
     return out;
   }
 
@@ -214,29 +206,5 @@ final class NearImageDedup {
             .select(
                 least(col("id"), col("rep")).as("src"), greatest(col("id"), col("rep")).as("dst"));
     return new Candidates(within.union(star).distinct(), oversized);
-  }
-
-  /** Executor side: pHash of image bytes, or the reason it cannot be computed. */
-  static final class PhashUdf implements UDF1<byte[], Row> {
-    private static final long serialVersionUID = 1L;
-    static final StructType TYPE =
-        new StructType()
-            .add("phash", DataTypes.LongType, true)
-            .add("colour", DataTypes.BinaryType, true)
-            .add("thumbnail", DataTypes.BinaryType, true)
-            .add("error", DataTypes.StringType, true);
-
-    @Override
-    public Row call(byte[] bytes) {
-      if (bytes == null) {
-        return null;
-      }
-      try {
-        PerceptualHash.Signature sig = PerceptualHash.signature(bytes);
-        return RowFactory.create(sig.phash(), sig.colour(), sig.thumbnail(), null);
-      } catch (PerceptualHash.UndecodableImageException e) {
-        return RowFactory.create(null, null, null, e.getMessage());
-      }
-    }
   }
 }

@@ -13,6 +13,7 @@ import static org.apache.spark.sql.functions.when;
 
 import io.sparkclip.schemas.Errors;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,9 +21,12 @@ import java.util.concurrent.TimeoutException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Observation;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.expressions.WindowSpec;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.concurrent.Await;
@@ -82,6 +86,13 @@ public final class ConnectedComponents {
   private static final String MIN = "_cc_min";
   private static final String DEGREE = "_cc_deg";
 
+  /**
+   * A graph of at most this many edges is labelled on the driver by union-find after round 0 read
+   * and counted it (at most a few MB of node pairs): the distributed rounds cost about a second of
+   * job overhead each, which on small graphs is all they cost.
+   */
+  static final long LOCAL_EDGES = 50_000;
+
   /** How long the driver waits for a finished job's counts; they arrive with the job's end. */
   private static final Duration METRICS_WAIT = Duration.create(10, TimeUnit.MINUTES);
 
@@ -107,10 +118,12 @@ public final class ConnectedComponents {
    */
   public static Dataset<Row> of(
       SparkSession spark, Dataset<Row> edges, String job, int maxIterations) {
-    return run(spark, edges, job, maxIterations).labels();
+    return run(spark, edges, job, maxIterations, LOCAL_EDGES).labels();
   }
 
-  static Result run(SparkSession spark, Dataset<Row> edges, String job, int maxIterations) {
+  /** As {@link #of}, with graphs of at most {@code localEdges} edges labelled on the driver. */
+  static Result run(
+      SparkSession spark, Dataset<Row> edges, String job, int maxIterations, long localEdges) {
     Sparks.describe(spark, job, "connected components, round 0");
     Observation read = new Observation("cc_edges");
     Dataset<Row> canonical =
@@ -126,6 +139,12 @@ public final class ConnectedComponents {
     long edgeCount = (Long) readCounts.get("rows");
     long loops = (Long) readCounts.get("loops");
 
+    if (edgeCount <= localEdges) {
+      Sparks.describe(spark, job, "connected components, union-find of " + edgeCount + " edges");
+      Dataset<Row> labels = unionFind(spark, canonical);
+      LOG.info("{}: connected components of {} edges by union-find on the driver", job, edgeCount);
+      return new Result(labels, 0, edgeCount, List.of());
+    }
     Dataset<Row> state = canonical.filter(col(U).notEqual(col(V)));
     long rows = edgeCount - loops;
     List<Integer> partitions = new ArrayList<>();
@@ -224,6 +243,51 @@ public final class ConnectedComponents {
         .groupBy(col(N))
         .agg(min(col(NB)).as(MIN))
         .select(col(N).as(NODE), least(col(N), col(MIN)).as(LABEL));
+  }
+
+  /**
+   * Labels of a small canonical edge set ({@code u ≥ v}, nulls dropped) computed on the driver:
+   * union-find with path halving, each root then mapped to the smallest node of its set.
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Dataset<Row> unionFind(SparkSession spark, Dataset<Row> canonical) {
+    Map<Object, Object> parent = new HashMap<>();
+    canonical
+        .toLocalIterator()
+        .forEachRemaining(
+            r -> {
+              Object a = find(parent, r.get(0));
+              Object b = find(parent, r.get(1));
+              if (!a.equals(b)) {
+                // The smaller node becomes the root, so a root is its set's smallest node.
+                if (((Comparable) a).compareTo(b) < 0) {
+                  parent.put(b, a);
+                } else {
+                  parent.put(a, b);
+                }
+              }
+            });
+    List<Row> rows = new ArrayList<>(parent.size());
+    for (Object node : new ArrayList<>(parent.keySet())) {
+      rows.add(RowFactory.create(node, find(parent, node)));
+    }
+    DataType type = canonical.schema().apply(U).dataType();
+    StructType schema = new StructType().add(NODE, type, false).add(LABEL, type, false);
+    return spark.createDataFrame(rows, schema);
+  }
+
+  private static Object find(Map<Object, Object> parent, Object x) {
+    Object p = parent.putIfAbsent(x, x);
+    if (p == null) {
+      return x;
+    }
+    while (!p.equals(x)) {
+      Object g = parent.get(p);
+      parent.put(x, g);
+      x = p;
+      p = g;
+    }
+    return x;
   }
 
   /** Each edge {@code u → v} as the rows (n = u, nb = v) and (n = v, nb = u). */

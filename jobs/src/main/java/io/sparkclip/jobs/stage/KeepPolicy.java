@@ -45,27 +45,48 @@ public enum KeepPolicy {
 
   /** The sort order (first = kept) for a frame of this schema and layout. */
   public List<Column> order(StructType schema, ResolvedLayout layout) {
-    List<Column> o = new ArrayList<>();
+    return sortKeys(schema, layout).stream().map(k -> k.sort(k.value())).toList();
+  }
+
+  /**
+   * One key of the keep order: a value and its direction, apart so that the values can be projected
+   * into a narrower frame and sorted there ({@link SortKey#sort} on the projected column).
+   */
+  public record SortKey(Column value, boolean descending, boolean nullsLast) {
+    public Column sort(Column c) {
+      if (descending) {
+        return nullsLast ? c.desc_nulls_last() : c.desc_nulls_first();
+      }
+      return nullsLast ? c.asc_nulls_last() : c.asc_nulls_first();
+    }
+  }
+
+  /** The values of {@link #order} with their directions. */
+  public List<SortKey> sortKeys(StructType schema, ResolvedLayout layout) {
+    List<SortKey> o = new ArrayList<>();
     List<String> names = Arrays.asList(schema.fieldNames());
     switch (this) {
       case LARGEST -> {
         if (names.contains(Columns.WIDTH) && names.contains(Columns.HEIGHT)) {
           o.add(
-              col(Columns.WIDTH)
-                  .cast("long")
-                  .multiply(col(Columns.HEIGHT).cast("long"))
-                  .desc_nulls_last());
+              new SortKey(
+                  col(Columns.WIDTH).cast("long").multiply(col(Columns.HEIGHT).cast("long")),
+                  true,
+                  true));
         }
         if (layout.hasImages()) {
-          o.add(length(layout.imageBytes()).desc_nulls_last());
+          o.add(new SortKey(length(layout.imageBytes()), true, true));
         }
       }
-      case LONGEST_CAPTION -> o.add(length(layout.caption()).desc_nulls_last());
-      case LOWEST_UID -> o.add(lit(0));
+      case LONGEST_CAPTION -> o.add(new SortKey(length(layout.caption()), true, true));
+      case LOWEST_UID -> o.add(new SortKey(lit(0), false, false));
     }
-    o.add(col(Columns.UID).asc());
-    layout.idCol().filter(names::contains).ifPresent(c -> o.add(ResolvedLayout.column(c).asc()));
-    layout.url().ifPresent(u -> o.add(u.asc_nulls_last()));
+    o.add(new SortKey(col(Columns.UID), false, false));
+    layout
+        .idCol()
+        .filter(names::contains)
+        .ifPresent(c -> o.add(new SortKey(ResolvedLayout.column(c), false, false)));
+    layout.url().ifPresent(u -> o.add(new SortKey(u, false, true)));
     return o;
   }
 }

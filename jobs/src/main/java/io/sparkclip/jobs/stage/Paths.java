@@ -60,9 +60,8 @@ public final class Paths {
         if (!empty && !overwrite) {
           throw Errors.outputExists(out);
         }
-        if (!empty) {
-          fs.delete(p, true);
-        }
+        // An empty directory goes too: Spark's writers refuse any existing path.
+        fs.delete(p, true);
       }
     } catch (IOException e) {
       throw Errors.outputPrepareFailed(out, e);

@@ -203,7 +203,7 @@ class ConnectedComponentsTest {
       edges.add(new Object[] {i, i + 1});
     }
     assertThatThrownBy(
-            () -> ConnectedComponents.of(spark, frame(edges, DataTypes.LongType), JOB, 3))
+            () -> ConnectedComponents.run(spark, frame(edges, DataTypes.LongType), JOB, 3, 0))
         .as("a path of 2,000 in 3 rounds")
         .isInstanceOfSatisfying(
             SparkclipException.class,
@@ -246,7 +246,7 @@ class ConnectedComponentsTest {
     spark.sparkContext().addSparkListener(listener);
     ConnectedComponents.Result r;
     try {
-      r = ConnectedComponents.run(spark, frame(edges, DataTypes.LongType), JOB, 50);
+      r = ConnectedComponents.run(spark, frame(edges, DataTypes.LongType), JOB, 50, 0);
       spark.sparkContext().listenerBus().waitUntilEmpty();
     } finally {
       spark.sparkContext().removeSparkListener(listener);
@@ -289,8 +289,14 @@ class ConnectedComponentsTest {
    */
   private static ConnectedComponents.Result check(
       String name, List<Object[]> edges, DataType type) {
-    ConnectedComponents.Result r = ConnectedComponents.run(spark, frame(edges, type), JOB, 50);
+    ConnectedComponents.Result r = ConnectedComponents.run(spark, frame(edges, type), JOB, 50, 0);
     Map<Object, Object> expected = smallestPerComponent(edges);
+    ConnectedComponents.Result local =
+        ConnectedComponents.run(spark, frame(edges, type), JOB, 50, Long.MAX_VALUE);
+    assertThat(labelsOf(local))
+        .as(name + ": labels by union-find on the driver")
+        .isEqualTo(expected);
+    assertThat(local.rounds()).as(name + ": no distributed round on the driver path").isZero();
     List<Row> rows = r.labels().collectAsList();
     assertThat(rows).as(name + ": one row per node with an edge").hasSize(expected.size());
     assertThat(labelsOf(r)).as(name + ": labels").isEqualTo(expected);
