@@ -41,6 +41,12 @@ public final class CropTolerantThumbnail {
   /** The share of most-different cells whose mean is the distance. */
   static final double WORST_FRACTION = 0.05;
 
+  /**
+   * {@link #within} refines the crop only for pairs whose distance at the profile-fitted crop is at
+   * most this many times the limit in one direction.
+   */
+  static final double PROFILE_REJECT = 2.0;
+
   /** Residual misalignment allowed per cell, in cells. */
   private static final double SLACK = 0.5;
 
@@ -111,7 +117,23 @@ public final class CropTolerantThumbnail {
   public static boolean within(byte[] a, byte[] b, double limit) {
     check(a);
     check(b);
-    return worstCells(a, b, new double[] {0, 0, 0, 0}) <= limit || distance(a, b) <= limit;
+    if (!worstExceeds(a, b, new double[] {0, 0, 0, 0}, limit)) {
+      return true;
+    }
+    double[] la = luma(a);
+    double[] lb = luma(b);
+    double[] pab = profileMargins(la, lb);
+    double[] pba = profileMargins(lb, la);
+    // The crop the profiles suggest is within a quarter cell of the refined one, which the
+    // half-cell slack of the cell comparison absorbs: a pair that is far off there in both
+    // directions is not refined (the descent below costs about a hundred full-image errors).
+    double coarse = PROFILE_REJECT * limit;
+    if (worstExceeds(a, b, pab, coarse) && worstExceeds(b, a, pba, coarse)) {
+      return false;
+    }
+    double[] ab = refine(la, lb, pab);
+    double[] ba = refine(lb, la, pba);
+    return ab[4] <= ba[4] ? !worstExceeds(a, b, ab, limit) : !worstExceeds(b, a, ba, limit);
   }
 
   private static void check(byte[] t) {
@@ -135,9 +157,19 @@ public final class CropTolerantThumbnail {
    * {@code crop}, and the mean absolute luma difference at them: {@code {l, t, r, b, error}}.
    */
   static double[] align(double[] crop, double[] full) {
+    return refine(crop, full, profileMargins(crop, full));
+  }
+
+  /** The margins (left, top, right, bottom) fitted on the row and column mean profiles. */
+  static double[] profileMargins(double[] crop, double[] full) {
     double[] lr = fitProfile(profile(crop, true), profile(full, true));
     double[] tb = fitProfile(profile(crop, false), profile(full, false));
-    double[] m = {lr[0], tb[0], lr[1], tb[1]};
+    return new double[] {lr[0], tb[0], lr[1], tb[1]};
+  }
+
+  /** Coordinate descent on the luma error from margins {@code start}; as {@link #align}. */
+  static double[] refine(double[] crop, double[] full, double[] start) {
+    double[] m = start.clone();
     double best = error(crop, full, m, Double.MAX_VALUE);
     for (double step = 2 * STEP; step >= STEP / 4; step /= 2) {
       boolean improved = true;
@@ -265,30 +297,101 @@ public final class CropTolerantThumbnail {
   }
 
   /**
+   * Whether {@link #worstCells} exceeds {@code limit}, stopping as soon as the largest differences
+   * seen so far do: their mean can only grow with more cells, so a distinct image usually stops at
+   * its first clearly different region.
+   */
+  static boolean worstExceeds(byte[] crop, byte[] full, double[] m, double limit) {
+    double sx = 1 - m[0] - m[2];
+    double sy = 1 - m[1] - m[3];
+    int worst = (int) Math.ceil(SIZE * SIZE * WORST_FRACTION);
+    double bound = limit * worst;
+    // Min-heap of the largest cell differences so far, and their sum.
+    double[] heap = new double[worst];
+    int size = 0;
+    double sum = 0;
+    for (int y = 0; y < SIZE; y++) {
+      double py = position(m[1], sy, y);
+      for (int x = 0; x < SIZE; x++) {
+        double d = cell(crop, full, (y * SIZE + x) * CHANNELS, position(m[0], sx, x), py);
+        if (size < worst) {
+          heap[size] = d;
+          siftUp(heap, size++);
+          sum += d;
+        } else if (d > heap[0]) {
+          sum += d - heap[0];
+          heap[0] = d;
+          siftDown(heap, size);
+        } else {
+          continue;
+        }
+        if (size == worst && sum > bound) {
+          return true;
+        }
+      }
+    }
+    return sum > bound;
+  }
+
+  private static void siftUp(double[] h, int i) {
+    while (i > 0) {
+      int p = (i - 1) / 2;
+      if (h[p] <= h[i]) {
+        return;
+      }
+      double t = h[p];
+      h[p] = h[i];
+      h[i] = t;
+      i = p;
+    }
+  }
+
+  private static void siftDown(double[] h, int n) {
+    int i = 0;
+    while (true) {
+      int l = 2 * i + 1;
+      if (l >= n) {
+        return;
+      }
+      int c = l + 1 < n && h[l + 1] < h[l] ? l + 1 : l;
+      if (h[i] <= h[c]) {
+        return;
+      }
+      double t = h[c];
+      h[c] = h[i];
+      h[i] = t;
+      i = c;
+    }
+  }
+
+  /** Difference of one crop cell from the full thumbnail at (px, py), within the slack. */
+  private static double cell(byte[] crop, byte[] full, int o, double px, double py) {
+    double best = Double.MAX_VALUE;
+    for (double oy : new double[] {-SLACK, 0, SLACK}) {
+      for (double ox : new double[] {-SLACK, 0, SLACK}) {
+        double d = 0;
+        for (int c = 0; c < CHANNELS; c++) {
+          d += Math.abs((crop[o + c] & 0xff) - sample(full, c, px + ox, py + oy));
+        }
+        best = Math.min(best, d / CHANNELS);
+      }
+    }
+    return best;
+  }
+
+  /**
    * Mean of the largest {@link #WORST_FRACTION} of the cell differences of {@code crop} against
    * {@code full} cut by margins {@code m}, each cell matched within {@link #SLACK} cells.
    */
   static double worstCells(byte[] crop, byte[] full, double[] m) {
     double sx = 1 - m[0] - m[2];
     double sy = 1 - m[1] - m[3];
-    double[] offsets = {-SLACK, 0, SLACK};
     double[] cells = new double[SIZE * SIZE];
     for (int y = 0; y < SIZE; y++) {
       double py = position(m[1], sy, y);
       for (int x = 0; x < SIZE; x++) {
-        double px = position(m[0], sx, x);
-        int o = (y * SIZE + x) * CHANNELS;
-        double best = Double.MAX_VALUE;
-        for (double oy : offsets) {
-          for (double ox : offsets) {
-            double d = 0;
-            for (int c = 0; c < CHANNELS; c++) {
-              d += Math.abs((crop[o + c] & 0xff) - sample(full, c, px + ox, py + oy));
-            }
-            best = Math.min(best, d / CHANNELS);
-          }
-        }
-        cells[y * SIZE + x] = best;
+        cells[y * SIZE + x] =
+            cell(crop, full, (y * SIZE + x) * CHANNELS, position(m[0], sx, x), py);
       }
     }
     Arrays.sort(cells);

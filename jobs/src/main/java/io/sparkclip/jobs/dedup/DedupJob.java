@@ -42,17 +42,22 @@ import org.slf4j.LoggerFactory;
  *   <li>exact URL: normalised URL ({@link UrlNormalizer}), with the caption by default (LAION);
  *   <li>exact image: SHA-256 of the image bytes (the {@code sha256} column if present, else
  *       computed);
- *   <li>near-duplicate images: 64-bit pHash ({@link PerceptualHash}) on executors, candidate pairs
- *       by LSH banding of the hash bits within a Hamming distance, confirmed by the crop-aligned
- *       thumbnail distance ({@link CropTolerantThumbnail}), clusters by {@link
- *       ConnectedComponents};
+ *   <li>near-duplicate images: candidate pairs of images sharing an exact {@link CandidateKeys key}
+ *       (pHash bands, coarse layout hashes of the image and of lightly cropped regions), every
+ *       key's bucket capped ({@link NearImageDedup#candidates}), filtered by pHash Hamming distance
+ *       and colour grid, confirmed by the crop-aligned thumbnail distance ({@link
+ *       CropTolerantThumbnail}), clusters by {@link ConnectedComponents};
  *   <li>near-duplicate captions (off by default): MinHash LSH on character shingles, confirmed by
  *       exact Jaccard similarity, clusters by connected components.
  * </ol>
  *
- * Within a cluster the {@link KeepPolicy} picks the row kept; the others go to the rejects with the
- * kept row's uid as {@code related_uid} (or, with {@code markOnly}, stay with {@code dup_of} set).
- * Output rows carry {@code dup_cluster} ({@code stage:id}) and {@code dup_of}.
+ * <p>The steps decide on the {@link DedupFrame} narrow frame, computed in one scan of the input
+ * (every image decoded once), and the decisions are joined back to the full rows by row id at the
+ * writes.
+ *
+ * <p>Within a cluster the {@link KeepPolicy} picks the row kept; the others go to the rejects with
+ * the kept row's uid as {@code related_uid} (or, with {@code markOnly}, stay with {@code dup_of}
+ * set). Output rows carry {@code dup_cluster} ({@code stage:id}) and {@code dup_of}.
  */
 public final class DedupJob {
   private static final Logger LOG = LoggerFactory.getLogger(DedupJob.class);

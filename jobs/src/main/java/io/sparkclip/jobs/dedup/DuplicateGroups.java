@@ -40,14 +40,19 @@ final class DuplicateGroups {
     Column group =
         when(active, concat(lit("k"), key.cast("string")))
             .otherwise(concat(lit("u"), col(Columns.UID)));
-    WindowSpec w = Window.partitionBy(group).orderBy(order.toArray(Column[]::new));
-    WindowSpec all = Window.partitionBy(group);
+    // One window (one shuffle): partitioned by the materialised group column, which later column
+    // replacements (labels) cannot invalidate, and the group size over the whole partition frame
+    // of the same ordered spec.
+    WindowSpec w = Window.partitionBy(col("_grp")).orderBy(order.toArray(Column[]::new));
+    WindowSpec all = w.rowsBetween(Window.unboundedPreceding(), Window.unboundedFollowing());
     Dataset<Row> ranked =
         labelled
             .withColumn("_grp", group)
-            .withColumn("_rn", row_number().over(w))
-            .withColumn("_first", first(col(Columns.UID)).over(w))
-            .withColumn("_n", count(lit(1)).over(all));
+            .select(
+                col("*"),
+                row_number().over(w).as("_rn"),
+                first(col(Columns.UID)).over(w).as("_first"),
+                count(lit(1)).over(all).as("_n"));
     Column inCluster = active.and(col("_n").gt(1));
     Column dup = inCluster.and(col("_rn").gt(1));
     ranked =

@@ -51,6 +51,15 @@ final class NearImageDedup {
   public static final double COLOUR_PREFILTER = 12.0;
 
   /**
+   * Largest pHash distance of a star pair (an image and the representative of an oversized bucket).
+   * A star exists for heavy clusters, thousands of re-encodings or resizes of one image, which move
+   * pHash by a few bits; the other members of a big bucket of merely similar layouts are distinct
+   * images, each a full crop-search comparison if let through at the crop tolerance. Crops of one
+   * another in such a bucket are found through their other keys.
+   */
+  static final int STAR_PHASH_DISTANCE = 8;
+
+  /**
    * Near-duplicate image clusters over the {@link DedupFrame} narrow frame (signatures computed),
    * with the frame's {@link DedupFrame#thumbnails() thumbnails} for the candidate pairs.
    */
@@ -100,6 +109,8 @@ final class NearImageDedup {
             DataTypes.BooleanType);
     Dataset<Row> hc = nodes.select(col("id").as("hid"), col("h"), col("c"));
     long candidatePairs = pairs.count();
+    long starPairs = pairs.filter(col("star")).count();
+    int starDistance = Math.min(STAR_PHASH_DISTANCE, options.phashDistance());
     Sparks.describe(spark, Stages.DEDUP, "confirm image candidates");
     // The thumbnail comparison is the costly part and its input is small in bytes, so adaptive
     // execution would run it in one task: spread it explicitly, at most 20,000 pairs a task.
@@ -111,7 +122,11 @@ final class NearImageDedup {
             .join(hc.toDF("hid", "ha", "ca"), col("src").equalTo(col("hid")))
             .drop("hid")
             .join(hc.toDF("hid", "hb", "cb"), col("dst").equalTo(col("hid")))
-            .filter(bit_count(col("ha").bitwiseXOR(col("hb"))).leq(options.phashDistance()))
+            .filter(
+                bit_count(col("ha").bitwiseXOR(col("hb")))
+                    .leq(
+                        when(col("star"), lit(starDistance))
+                            .otherwise(lit(options.phashDistance()))))
             .filter(colourDistance.apply(col("ca"), col("cb")).leq(COLOUR_PREFILTER))
             .select("src", "dst")
             .repartition(compareTasks)
@@ -163,6 +178,8 @@ final class NearImageDedup {
     d.put("oversized_buckets", candidates.oversized().count());
     d.put("distinct_images", images);
     d.put("candidate_pairs", candidatePairs);
+    d.put("star_pairs", starPairs);
+    d.put("star_phash_distance", starDistance);
     d.put(
         "candidate_pairs_per_row",
         images == 0 ? 0.0 : Math.round(1000.0 * candidatePairs / images) / 1000.0);
@@ -171,7 +188,10 @@ final class NearImageDedup {
     return out;
   }
 
-  /** Candidate pairs ({@code src < dst}) and the keys whose buckets exceeded the cap. */
+  /**
+   * Candidate pairs ({@code src < dst}, {@code star}: only from an oversized bucket's star) and the
+   * keys whose buckets exceeded the cap.
+   */
   record Candidates(Dataset<Row> pairs, Dataset<Row> oversized) {}
 
   /**
@@ -198,13 +218,18 @@ final class NearImageDedup {
     Dataset<Row> a = small.select(col("id").as("src"), col("key").as("ka"));
     Dataset<Row> b = small.select(col("id").as("dst"), col("key").as("kb"));
     Dataset<Row> within =
-        a.join(b, col("ka").equalTo(col("kb")).and(col("src").lt(col("dst")))).select("src", "dst");
+        a.join(b, col("ka").equalTo(col("kb")).and(col("src").lt(col("dst"))))
+            .select(col("src"), col("dst"), lit(false).as("star"));
     Dataset<Row> star =
         keyed
             .join(oversized, col("key").equalTo(col("okey")))
             .filter(col("id").notEqual(col("rep")))
             .select(
-                least(col("id"), col("rep")).as("src"), greatest(col("id"), col("rep")).as("dst"));
-    return new Candidates(within.union(star).distinct(), oversized);
+                least(col("id"), col("rep")).as("src"),
+                greatest(col("id"), col("rep")).as("dst"),
+                lit(true).as("star"));
+    // A pair found both ways counts as an all-pairs candidate.
+    Dataset<Row> pairs = within.union(star).groupBy("src", "dst").agg(min(col("star")).as("star"));
+    return new Candidates(pairs, oversized);
   }
 }

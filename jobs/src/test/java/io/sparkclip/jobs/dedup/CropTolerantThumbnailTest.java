@@ -102,6 +102,34 @@ class CropTolerantThumbnailTest {
   }
 
   @Test
+  void theShortcutsDecideAsTheFullDistanceDoes() throws Exception {
+    BufferedImage img = scene(11, 400, 300);
+    byte[] original = thumb(img);
+    java.util.List<byte[]> others = new java.util.ArrayList<>();
+    others.add(thumb(reencoded(img, 60)));
+    others.add(thumb(reencoded(ShapeRenderer.resize(img, 250, 190), 80)));
+    others.add(thumb(reencoded(ShapeRenderer.crop(img, 16, 12, 400 - 16 - 12, 300 - 12 - 9), 85)));
+    for (long seed = 200; seed < 206; seed++) {
+      others.add(thumb(scene(seed, 400, 300)));
+    }
+    int agreed = 0;
+    for (byte[] other : others) {
+      double unshifted = CropTolerantThumbnail.worstCells(original, other, new double[4]);
+      double full = CropTolerantThumbnail.distance(original, other);
+      for (double limit : new double[] {3, 8, 14, 20, 40}) {
+        assertThat(CropTolerantThumbnail.worstExceeds(original, other, new double[4], limit))
+            .as("early exit at limit %.0f, unshifted distance %.3f", limit, unshifted)
+            .isEqualTo(unshifted > limit);
+        assertThat(CropTolerantThumbnail.within(original, other, limit))
+            .as("within at limit %.0f (unshifted %.3f, full %.3f)", limit, unshifted, full)
+            .isEqualTo(unshifted <= limit || full <= limit);
+        agreed++;
+      }
+    }
+    assertThat(agreed).as("decisions compared").isEqualTo(45);
+  }
+
+  @Test
   void refusesThumbnailsOfTheWrongSize() {
     byte[] t = thumb(scene(1, 64, 64));
     assertThatThrownBy(() -> CropTolerantThumbnail.distance(t, new byte[12]))
