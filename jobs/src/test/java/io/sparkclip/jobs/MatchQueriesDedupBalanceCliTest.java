@@ -128,6 +128,22 @@ class MatchQueriesDedupBalanceCliTest {
           .contains("sparkclip " + cmd + ": [INPUT_PATH_NOT_FOUND] ");
     }
 
+    // A stage's output root holds its summary and folders, no Parquet of its own.
+    java.nio.file.Path stageRoot = tmp.resolve("stage-root");
+    try {
+      java.nio.file.Files.createDirectories(stageRoot.resolve("data"));
+      java.nio.file.Files.writeString(stageRoot.resolve("_summary.json"), "{}");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Run root =
+        SparkclipCliTest.cli(
+            "balance", stageRoot.toString(), "--out", tmp.resolve("o-root").toString());
+    assertThat(root.code()).as("a stage's output root as input: exit code").isEqualTo(2);
+    assertThat(root.err())
+        .as("a stage's output root as input: message")
+        .contains("sparkclip balance: [INPUT_NOT_PARQUET] ", "data/ folder");
+
     Run noQueries =
         SparkclipCliTest.cli(
             "match-queries",

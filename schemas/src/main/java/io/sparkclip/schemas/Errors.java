@@ -205,7 +205,8 @@ public final class Errors {
         "Input path '" + path + "' holds no readable Parquet data.",
         String.valueOf(e.getMessage()).lines().findFirst().orElse(""),
         "Point the command at a directory of Parquet files (img2dataset output_format=parquet,"
-            + " a Hugging Face export, or LAION-style metadata).",
+            + " a Hugging Face export, or LAION-style metadata); for a sparkclip stage's output,"
+            + " its data/ folder.",
         e);
   }
 

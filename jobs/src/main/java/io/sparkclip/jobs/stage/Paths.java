@@ -44,7 +44,8 @@ public final class Paths {
       // Only *.parquet files: img2dataset writes {shard}_stats.json beside each shard, and
       // sparkclip writes queries.txt and summaries next to its output.
       return spark.read().option("pathGlobFilter", "*.parquet").parquet(path);
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Spark's AnalysisException (no Parquet to infer a schema from) is a checked exception.
       throw Errors.notParquet(path, e);
     }
   }
