@@ -294,7 +294,7 @@ public final class DedupJob {
 
     Sparks.describe(spark, Stages.DEDUP, "decisions");
     Dataset<Row> decisions = decided.localCheckpoint();
-    long rowsIn = decisions.count();
+    long rowsIn = frame.rows();
     frame.unpersist();
     Dataset<Row> out = DedupFrame.joinBack(labelled, decisions, rowsIn, nearImage);
     CurationSummary s =

@@ -59,6 +59,12 @@ final class NearImageDedup {
    */
   static final int STAR_PHASH_DISTANCE = 8;
 
+  /** Candidate pairs per task of the prefilter and thumbnail comparison. */
+  static final long PAIRS_PER_TASK = 20_000;
+
+  /** Largest thumbnail table broadcast to the compared pairs; above it the join shuffles. */
+  static final long BROADCAST_THUMBNAIL_BYTES = 16L << 20;
+
   /**
    * Near-duplicate image clusters over the {@link DedupFrame} narrow frame (signatures computed),
    * with the frame's {@link DedupFrame#thumbnails() thumbnails} for the candidate pairs.
@@ -113,10 +119,12 @@ final class NearImageDedup {
     int starDistance = Math.min(STAR_PHASH_DISTANCE, options.phashDistance());
     Sparks.describe(spark, Stages.DEDUP, "confirm image candidates");
     // The thumbnail comparison is the costly part and its input is small in bytes, so adaptive
-    // execution would run it in one task: spread it explicitly, at most 20,000 pairs a task.
+    // execution would run it in one task: spread it explicitly.
     int compareTasks =
         (int)
-            Math.max(spark.sparkContext().defaultParallelism(), (candidatePairs + 19_999) / 20_000);
+            Math.max(
+                spark.sparkContext().defaultParallelism(),
+                (candidatePairs + PAIRS_PER_TASK - 1) / PAIRS_PER_TASK);
     Dataset<Row> prefiltered =
         pairs
             .join(hc.toDF("hid", "ha", "ca"), col("src").equalTo(col("hid")))
@@ -143,7 +151,8 @@ final class NearImageDedup {
     }
     Dataset<Row> t =
         thumbs.join(needed, col("tid").equalTo(col("nid")), "left_semi").dropDuplicates("tid");
-    if (compared <= 20_000) {
+    // At most two thumbnails a compared pair.
+    if (2 * compared * CropTolerantThumbnail.BYTES <= BROADCAST_THUMBNAIL_BYTES) {
       t = broadcast(t);
     }
     Dataset<Row> edges =

@@ -6,7 +6,9 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
@@ -93,6 +95,12 @@ public final class ConnectedComponents {
    */
   static final long LOCAL_EDGES = 50_000;
 
+  /**
+   * And at most this many bytes of node values (string nodes, captions in near-caption dedup, can
+   * be long): the edges, their widest node as wide as any, must fit in a few tens of MB.
+   */
+  static final long LOCAL_BYTES = 64L << 20;
+
   /** How long the driver waits for a finished job's counts; they arrive with the job's end. */
   private static final Duration METRICS_WAIT = Duration.create(10, TimeUnit.MINUTES);
 
@@ -133,13 +141,17 @@ public final class ConnectedComponents {
             .observe(
                 read,
                 count(lit(1)).as("rows"),
-                count(when(col(U).equalTo(col(V)), true)).as("loops"))
+                count(when(col(U).equalTo(col(V)), true)).as("loops"),
+                max(length(col(U).cast("string"))).as("width"))
             .localCheckpoint();
     Map<String, Object> readCounts = counts(read);
     long edgeCount = (Long) readCounts.get("rows");
     long loops = (Long) readCounts.get("loops");
+    Object w = readCounts.get("width");
+    long width = w == null ? 0 : ((Number) w).longValue();
 
-    if (edgeCount <= localEdges) {
+    // Two nodes an edge plus per-object overhead on the driver.
+    if (edgeCount <= localEdges && edgeCount * 2 * (2 * width + 48) <= LOCAL_BYTES) {
       Sparks.describe(spark, job, "connected components, union-find of " + edgeCount + " edges");
       Dataset<Row> labels = unionFind(spark, canonical);
       LOG.info("{}: connected components of {} edges by union-find on the driver", job, edgeCount);

@@ -502,6 +502,18 @@ class SemDedupJobTest {
   /**
    * name → (semantic_cluster, semantic_group or "-") of every row, data and rejects (mark-only).
    */
+  /** Semdedup marking only, with one binary k-means level and leaves of 100: the guard cuts. */
+  private static CurationSummary oneGuardedLevel(StageConf conf) {
+    return new SemDedupJob(
+            spark,
+            SemDedupJob.Options.from(
+                conf.with(SemDedupJob.Options.LEAF_SIZE, 100)
+                    .with(SemDedupJob.Options.BRANCHING, 2)
+                    .with(SemDedupJob.Options.MAX_DEPTH, 1)
+                    .with(StageKeys.MARK_ONLY, true)))
+        .run();
+  }
+
   private static Map<String, String[]> clustersAndGroups(String out) {
     Map<String, String[]> m = new HashMap<>();
     for (Row r :
@@ -611,16 +623,7 @@ class SemDedupJobTest {
 
     // The guard: one k-means level only, so every child above the cap is cut.
     String capped = tmp.resolve("sem-skew-capped").toString();
-    CurationSummary c =
-        new SemDedupJob(
-                spark,
-                SemDedupJob.Options.from(
-                    StageConf.io(in, capped)
-                        .with(SemDedupJob.Options.LEAF_SIZE, 100)
-                        .with(SemDedupJob.Options.BRANCHING, 2)
-                        .with(SemDedupJob.Options.MAX_DEPTH, 1)
-                        .with(StageKeys.MARK_ONLY, true)))
-            .run();
+    CurationSummary c = oneGuardedLevel(StageConf.io(in, capped));
     assertThat(detail(c, "guard_splits")).as("children above the cap cut").isPositive();
     assertThat(detail(c, "hash_splits")).as("cut along a direction, not by hash").isZero();
     assertThat(detail(c, "largest_leaf"))
@@ -644,16 +647,7 @@ class SemDedupJobTest {
     // Without spill, exactly the pairs in different leaves are lost.
     String unspilled = tmp.resolve("sem-skew-capped-nospill").toString();
     CurationSummary u =
-        new SemDedupJob(
-                spark,
-                SemDedupJob.Options.from(
-                    StageConf.io(in, unspilled)
-                        .with(SemDedupJob.Options.LEAF_SIZE, 100)
-                        .with(SemDedupJob.Options.BRANCHING, 2)
-                        .with(SemDedupJob.Options.MAX_DEPTH, 1)
-                        .with(SemDedupJob.Options.SPILL, 0)
-                        .with(StageKeys.MARK_ONLY, true)))
-            .run();
+        oneGuardedLevel(StageConf.io(in, unspilled).with(SemDedupJob.Options.SPILL, 0));
     assertThat(detail(u, "rows_spilled")).as("no spill").isZero();
     assertThat(detail(u, "largest_leaf"))
         .as("chunks without guests near the cap")
