@@ -143,8 +143,10 @@ print("details: " + json.dumps(d, separators=(",", ":")))
 print("candidate_pairs: %s, candidate_pairs_per_row: %s, near-image share: %s" % (
     fmt(cp, "%d"), fmt(cpr, "%.2f"), fmt(share and 100 * share, "%.0f%%")))
 with open(sys.argv[1] + ".bench", "w") as f:
-    f.write("cpr=%s\nshare=%s\nrows_out=%s\n" % (
-        fmt(cpr, "%.2f"), fmt(share and 100 * share, "%.0f%%"), s.get("rows_out", "n/a")))
+    near_s = st and sum(v for k, v in st.items() if "near_image" in k or k in ("image", "near-image"))
+    f.write("cpr=%s\nshare=%s\nrows_out=%s\nnear_s=%s\n" % (
+        fmt(cpr, "%.2f"), fmt(share and 100 * share, "%.0f%%"), s.get("rows_out", "n/a"),
+        fmt(near_s, "%.1f")))
 EOF
 }
 val() { sed -n "s/^$2=//p" "$1/_summary.json.bench"; }
@@ -199,6 +201,8 @@ for rows in "${sizes[@]}"; do
   stage dedup "$rows" sc dedup "$raw" --out "$work/dedup-$rows" --overwrite
   grep -E '^ +(rows|accounting)' "$work/dedup-$rows.log" | sed 's/^ */  /' || true
   summary "$work/dedup-$rows" | sed 's/^/  /'
+  bench DedupRecallBench "$raw" "$work/dedup-$rows" 2>>"$work/recall.log" | sed 's/^/  /' |
+    tee "$work/recall-$rows.txt"
   stage embed "$rows" sc embed "$raw" --model "$model" --out "$work/embed-$rows" --overwrite
   stage semdedup "$rows" sc semdedup "$work/embed-$rows" --out "$work/semdedup-$rows" --overwrite
   grep -E '^ +(rows|accounting)' "$work/semdedup-$rows.log" | sed 's/^ */  /' || true
@@ -228,6 +232,15 @@ for s in ("dedup", "semdedup", "floor"):
     print("scaling exponent %-9s k = %.2f (least squares over %s rows)" % (
         s, k, ", ".join(str(n) for n in sizes)))
 n = max(sizes)
-print("dedup / floor at %d rows: %.1f x" % (n, t("dedup", n) / t("floor", n)))
+print("dedup / floor at %d rows: %.1f x (wall times)" % (n, t("dedup", n) / t("floor", n)))
+# Near-image stage (decode + hash step and near-image step of the dedup summary) against the
+# floor job alone: both without JVM and Spark start-up.
+near = [l.split("=", 1)[1] for l in open("%s/dedup-%d/_summary.json.bench" % (work, n))
+        if l.startswith("near_s=")]
+floor = [l for l in open("%s/floor-%d.log" % (work, n)) if l.startswith("floor:")]
+if near and near[0].strip() != "n/a" and floor:
+    fs = float(floor[0].rsplit("seconds ", 1)[1].split()[0])
+    print("near-image stage / floor job at %d rows: %.1f s / %.1f s = %.2f x" % (
+        n, float(near[0]), fs, float(near[0]) / fs))
 EOF
 echo "load after: $(uptime | sed 's/.*load/load/')"

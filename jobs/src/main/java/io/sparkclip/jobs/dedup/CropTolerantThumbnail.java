@@ -251,23 +251,6 @@ public final class CropTolerantThumbnail {
     return v[offset + i * stride] * (1 - a) + v[offset + j * stride] * a;
   }
 
-  /** Bilinear sample of channel {@code c} of a thumbnail at cell coordinates (x, y). */
-  private static double sample(byte[] t, int c, double x, double y) {
-    double fx = Math.min(SIZE - 1.0, Math.max(0, x));
-    double fy = Math.min(SIZE - 1.0, Math.max(0, y));
-    int x0 = (int) fx;
-    int y0 = (int) fy;
-    int x1 = Math.min(SIZE - 1, x0 + 1);
-    int y1 = Math.min(SIZE - 1, y0 + 1);
-    double ax = fx - x0;
-    double ay = fy - y0;
-    double top = (t[(y0 * SIZE + x0) * CHANNELS + c] & 0xff) * (1 - ax);
-    top += (t[(y0 * SIZE + x1) * CHANNELS + c] & 0xff) * ax;
-    double bottom = (t[(y1 * SIZE + x0) * CHANNELS + c] & 0xff) * (1 - ax);
-    bottom += (t[(y1 * SIZE + x1) * CHANNELS + c] & 0xff) * ax;
-    return top * (1 - ay) + bottom * ay;
-  }
-
   /**
    * Mean absolute luma difference of {@code crop} against {@code full} cut by margins {@code m};
    * stops early (returning {@link Double#MAX_VALUE}) once above {@code bound}.
@@ -366,17 +349,44 @@ public final class CropTolerantThumbnail {
 
   /** Difference of one crop cell from the full thumbnail at (px, py), within the slack. */
   private static double cell(byte[] crop, byte[] full, int o, double px, double py) {
+    int cr = crop[o] & 0xff;
+    int cg = crop[o + 1] & 0xff;
+    int cb = crop[o + 2] & 0xff;
     double best = Double.MAX_VALUE;
-    for (double oy : new double[] {-SLACK, 0, SLACK}) {
-      for (double ox : new double[] {-SLACK, 0, SLACK}) {
-        double d = 0;
-        for (int c = 0; c < CHANNELS; c++) {
-          d += Math.abs((crop[o + c] & 0xff) - sample(full, c, px + ox, py + oy));
-        }
+    for (double oy : OFFSETS) {
+      // The bilinear weights of an offset are shared by the three channels (as sample() computes
+      // them, so the result is the same to the last bit).
+      double fy = Math.min(SIZE - 1.0, Math.max(0, py + oy));
+      int y0 = (int) fy;
+      int y1 = Math.min(SIZE - 1, y0 + 1);
+      double ay = fy - y0;
+      for (double ox : OFFSETS) {
+        double fx = Math.min(SIZE - 1.0, Math.max(0, px + ox));
+        int x0 = (int) fx;
+        int x1 = Math.min(SIZE - 1, x0 + 1);
+        double ax = fx - x0;
+        int i00 = (y0 * SIZE + x0) * CHANNELS;
+        int i01 = (y0 * SIZE + x1) * CHANNELS;
+        int i10 = (y1 * SIZE + x0) * CHANNELS;
+        int i11 = (y1 * SIZE + x1) * CHANNELS;
+        double d = Math.abs(cr - bilinear(full, i00, i01, i10, i11, ax, ay));
+        d += Math.abs(cg - bilinear(full, i00 + 1, i01 + 1, i10 + 1, i11 + 1, ax, ay));
+        d += Math.abs(cb - bilinear(full, i00 + 2, i01 + 2, i10 + 2, i11 + 2, ax, ay));
         best = Math.min(best, d / CHANNELS);
       }
     }
     return best;
+  }
+
+  private static final double[] OFFSETS = {-SLACK, 0, SLACK};
+
+  private static double bilinear(
+      byte[] t, int i00, int i01, int i10, int i11, double ax, double ay) {
+    double top = (t[i00] & 0xff) * (1 - ax);
+    top += (t[i01] & 0xff) * ax;
+    double bottom = (t[i10] & 0xff) * (1 - ax);
+    bottom += (t[i11] & 0xff) * ax;
+    return top * (1 - ay) + bottom * ay;
   }
 
   /**

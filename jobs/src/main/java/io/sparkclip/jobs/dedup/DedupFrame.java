@@ -125,11 +125,18 @@ final class DedupFrame {
       cols.add(when(layout.imageBytes().isNotNull(), value).as(SHA));
     }
     boolean sig = signatures && images;
+    Dataset<Row> narrow;
     if (sig) {
+      cols.add(layout.imageBytes().as("_dd_bytes"));
+      narrow = spreadDecode(spark, labelled.select(cols.toArray(Column[]::new)));
       UserDefinedFunction f = udf(new SignatureUdf(), SignatureUdf.TYPE);
-      cols.add(when(CurationOutput.kept(), f.apply(layout.imageBytes())).as("_dd_sig"));
+      narrow =
+          narrow
+              .withColumn("_dd_sig", when(CurationOutput.kept(), f.apply(col("_dd_bytes"))))
+              .drop("_dd_bytes");
+    } else {
+      narrow = labelled.select(cols.toArray(Column[]::new));
     }
-    Dataset<Row> narrow = labelled.select(cols.toArray(Column[]::new));
     if (sig) {
       // A separate projection: the signature UDF runs once per row, its fields are read after.
       narrow =
@@ -150,6 +157,26 @@ final class DedupFrame {
     long n = narrow.count();
     return new DedupFrame(narrow, order, n, sig);
   }
+
+  /**
+   * Decoding is the frame's main cost and runs in the scan's tasks. A scan of few row groups (one
+   * 10,000-row img2dataset shard is one file of two row groups, 128 and 34 MB) leaves cores idle or
+   * one task four times longer than the other, so such a scan is shuffled into {@link
+   * #DECODE_TASKS_PER_CORE} tasks per core first: moving the bytes costs a fraction of decoding
+   * them. A scan of enough partitions is left as it is (no shuffle of large inputs).
+   */
+  static Dataset<Row> spreadDecode(SparkSession spark, Dataset<Row> projected) {
+    int cores = spark.sparkContext().defaultParallelism();
+    int want = DECODE_TASKS_PER_CORE * cores;
+    if (projected.rdd().getNumPartitions() >= want) {
+      return projected;
+    }
+    // By row id: deterministic on retry without the sort a round-robin repartition adds.
+    return projected.repartition(want, col(FILE), col(ROW));
+  }
+
+  /** Decode tasks per core below which the scan is spread (see {@link #spreadDecode}). */
+  static final int DECODE_TASKS_PER_CORE = 4;
 
   /** The keep order over the narrow frame's columns. */
   List<Column> order() {

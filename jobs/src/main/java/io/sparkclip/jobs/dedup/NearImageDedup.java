@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.bit_count;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.greatest;
@@ -11,8 +12,10 @@ import static org.apache.spark.sql.functions.hex;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.xxhash64;
 
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationOutput;
@@ -59,8 +62,11 @@ final class NearImageDedup {
    */
   static final int STAR_PHASH_DISTANCE = 8;
 
-  /** Candidate pairs per task of the prefilter and thumbnail comparison. */
-  static final long PAIRS_PER_TASK = 20_000;
+  /**
+   * Thumbnail comparisons per task when the thumbnails are broadcast (about half a millisecond each
+   * for a distinct pair).
+   */
+  static final long COMPARISONS_PER_TASK = 2_000;
 
   /** Largest thumbnail table broadcast to the compared pairs; above it the join shuffles. */
   static final long BROADCAST_THUMBNAIL_BYTES = 16L << 20;
@@ -118,13 +124,6 @@ final class NearImageDedup {
     long starPairs = pairs.filter(col("star")).count();
     int starDistance = Math.min(STAR_PHASH_DISTANCE, options.phashDistance());
     Sparks.describe(spark, Stages.DEDUP, "confirm image candidates");
-    // The thumbnail comparison is the costly part and its input is small in bytes, so adaptive
-    // execution would run it in one task: spread it explicitly.
-    int compareTasks =
-        (int)
-            Math.max(
-                spark.sparkContext().defaultParallelism(),
-                (candidatePairs + PAIRS_PER_TASK - 1) / PAIRS_PER_TASK);
     Dataset<Row> prefiltered =
         pairs
             .join(hc.toDF("hid", "ha", "ca"), col("src").equalTo(col("hid")))
@@ -137,7 +136,6 @@ final class NearImageDedup {
                             .otherwise(lit(options.phashDistance()))))
             .filter(colourDistance.apply(col("ca"), col("cb")).leq(COLOUR_PREFILTER))
             .select("src", "dst")
-            .repartition(compareTasks)
             .localCheckpoint();
     long compared = prefiltered.count();
     // Only the thumbnails of images in a remaining pair move (6.9 KB each).
@@ -152,11 +150,23 @@ final class NearImageDedup {
     Dataset<Row> t =
         thumbs.join(needed, col("tid").equalTo(col("nid")), "left_semi").dropDuplicates("tid");
     // At most two thumbnails a compared pair.
-    if (2 * compared * CropTolerantThumbnail.BYTES <= BROADCAST_THUMBNAIL_BYTES) {
+    boolean broadcastThumbs =
+        2 * compared * CropTolerantThumbnail.BYTES <= BROADCAST_THUMBNAIL_BYTES;
+    Dataset<Row> toCompare = prefiltered;
+    if (broadcastThumbs) {
       t = broadcast(t);
+      // The comparisons then run in the pairs' own partitions, and their input is small in bytes,
+      // so adaptive execution would leave them in one task: spread them by count. (Shuffled
+      // thumbnails are spread by the join, by bytes.)
+      int compareTasks =
+          (int)
+              Math.max(
+                  spark.sparkContext().defaultParallelism(),
+                  (compared + COMPARISONS_PER_TASK - 1) / COMPARISONS_PER_TASK);
+      toCompare = prefiltered.repartition(compareTasks);
     }
     Dataset<Row> edges =
-        prefiltered
+        toCompare
             .join(t.withColumnRenamed("t", "ta"), col("src").equalTo(col("tid")))
             .drop("tid")
             .join(t.withColumnRenamed("t", "tb"), col("dst").equalTo(col("tid")))
@@ -185,6 +195,7 @@ final class NearImageDedup {
     long images = nodes.count();
     d.put("bucket_cap", options.bucketCap());
     d.put("oversized_buckets", candidates.oversized().count());
+    d.put("oversized_sub_buckets", candidates.oversizedSub().count());
     d.put("distinct_images", images);
     d.put("candidate_pairs", candidatePairs);
     d.put("star_pairs", starPairs);
@@ -198,25 +209,65 @@ final class NearImageDedup {
   }
 
   /**
-   * Candidate pairs ({@code src < dst}, {@code star}: only from an oversized bucket's star) and the
-   * keys whose buckets exceeded the cap.
+   * Candidate pairs ({@code src < dst}, {@code star}: only from an oversized bucket's star), the
+   * keys whose buckets exceeded the cap and the sub-buckets of those that did too.
    */
-  record Candidates(Dataset<Row> pairs, Dataset<Row> oversized) {}
+  record Candidates(Dataset<Row> pairs, Dataset<Row> oversized, Dataset<Row> oversizedSub) {}
+
+  /** One level of bucketing: all-pairs within small buckets, a star over each oversized one. */
+  private record Level(Dataset<Row> pairs, Dataset<Row> oversized) {}
 
   /**
    * Pairs of images that share a {@link CandidateKeys key}. A key's bucket of at most {@code cap}
    * images is compared all-pairs (at most cap²/2 pairs, so candidates per image are bounded by keys
-   * × cap whatever the data). A larger bucket, say 20,000 re-encodings of one placeholder image, is
-   * compared with its representative (its smallest node) only: a linear star, which connected
-   * components closes into one cluster.
+   * × cap whatever the data).
    *
-   * <p>No task holds a whole bucket: bucket sizes are counted by a partially aggregated group-by
-   * (one partial count per key and input partition), the all-pairs join runs only on keys of at
-   * most {@code cap} images, and the star join has one row per key on its small side, so adaptive
-   * query execution splits a skewed key's partition (its skew-join handling).
+   * <p>A larger bucket (a coarse layout many distinct images share, or 20,000 re-encodings of one
+   * placeholder image) is split deterministically: each member enters one sub-bucket per other
+   * oversized key it has, keyed by the pair of keys, and sub-buckets of at most {@code cap} are
+   * compared all-pairs. Two copies of one image share several keys (a crop moves some of them,
+   * rarely all but one), two distinct images of a common layout rarely share a second. A member of
+   * an oversized bucket is also compared with the bucket's representative (its smallest node), and
+   * so is a member of an oversized sub-bucket: a linear star, which connected components closes
+   * into one cluster, so heavy clusters cost one pair per copy and key.
+   *
+   * <p>Sizes: a node has at most {@value #MAX_KEYS} keys, so at most that many first-level and
+   * {@value #MAX_KEYS} × ({@value #MAX_KEYS} − 1) / 2 sub-bucket memberships; pairs are bounded by
+   * memberships × cap. No task holds a whole bucket: bucket sizes are counted by a partially
+   * aggregated group-by (one partial count per key and input partition), the all-pairs join runs
+   * only on buckets of at most {@code cap} images, and the star joins have one row per key on their
+   * small side, so adaptive query execution splits a skewed key's partition (its skew-join
+   * handling).
    */
   static Candidates candidates(Dataset<Row> nodes, int cap) {
     Dataset<Row> keyed = nodes.select(col("id"), explode(col("k")).as("key"));
+    Level first = level(keyed, cap);
+    // Sub-buckets pair two oversized keys of a node: a pair that shares a key of a small bucket is
+    // a candidate there already.
+    Dataset<Row> members =
+        keyed
+            .join(first.oversized().select(col("okey")), col("key").equalTo(col("okey")))
+            .groupBy("id")
+            .agg(collect_list(col("key")).as("ok"))
+            .filter(size(col("ok")).geq(2));
+    Dataset<Row> sub =
+        members
+            .select(col("id"), col("ok"), explode(col("ok")).as("k1"))
+            .select(col("id"), col("k1"), explode(col("ok")).as("k2"))
+            .filter(col("k1").lt(col("k2")))
+            .select(col("id"), xxhash64(col("k1"), col("k2")).as("key"));
+    Level second = level(sub, cap);
+    // A pair found both ways counts as an all-pairs candidate.
+    Dataset<Row> pairs =
+        first.pairs().union(second.pairs()).groupBy("src", "dst").agg(min(col("star")).as("star"));
+    return new Candidates(pairs, first.oversized(), second.oversized());
+  }
+
+  /** Most keys of one node (see {@link CandidateKeys#of}). */
+  static final int MAX_KEYS =
+      4 + CandidateKeys.FINE_REGIONS.length + CandidateKeys.COARSE_REGIONS.length;
+
+  private static Level level(Dataset<Row> keyed, int cap) {
     Dataset<Row> sizes = keyed.groupBy("key").agg(count(lit(1)).as("n"), min("id").as("rep"));
     Dataset<Row> oversized =
         sizes.filter(col("n").gt(cap)).select(col("key").as("okey"), col("rep"));
@@ -237,8 +288,6 @@ final class NearImageDedup {
                 least(col("id"), col("rep")).as("src"),
                 greatest(col("id"), col("rep")).as("dst"),
                 lit(true).as("star"));
-    // A pair found both ways counts as an all-pairs candidate.
-    Dataset<Row> pairs = within.union(star).groupBy("src", "dst").agg(min(col("star")).as("star"));
-    return new Candidates(pairs, oversized);
+    return new Level(within.union(star), oversized);
   }
 }
