@@ -26,6 +26,9 @@ final class WebDatasetFormat implements UnitFormat {
 
   static final String IMAGE = "_image";
 
+  /** rw-r--r--. */
+  static final int FILE_MODE = 0644;
+
   private final int samplesPerShard;
   private final boolean hasUrl;
   private final boolean hasQuery;
@@ -86,7 +89,8 @@ final class WebDatasetFormat implements UnitFormat {
     TarArchiveEntry e = new TarArchiveEntry(name);
     e.setSize(data.length);
     e.setModTime(0L);
-    e.setMode(TarArchiveEntry.DEFAULT_FILE_MODE);
+    // Permission bits only, as GNU tar and Python's tarfile write them; the type flag says file.
+    e.setMode(FILE_MODE);
     e.setUserId(0);
     e.setGroupId(0);
     e.setUserName("");
