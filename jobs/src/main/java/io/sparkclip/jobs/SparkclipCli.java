@@ -6,6 +6,7 @@ import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.DemoCommand;
 import io.sparkclip.jobs.cli.EmbedCommand;
 import io.sparkclip.jobs.cli.EvaluateCommand;
+import io.sparkclip.jobs.cli.ExportCommand;
 import io.sparkclip.jobs.cli.FilterCommand;
 import io.sparkclip.jobs.cli.GenerateCommand;
 import io.sparkclip.jobs.cli.InspectCommand;
@@ -42,6 +43,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       EvaluateCommand.class,
       ReportCommand.class,
+      ExportCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -57,6 +57,12 @@ public enum ErrorId {
 
   EVALUATE_FIRST_STAGE("evaluate needs the input of a stage that ran first in the curate run."),
 
+  EXPORT_NO_IMAGES("The webdataset export needs image bytes, and the input has none."),
+  EXPORT_NO_EMBEDDINGS("The clip-retrieval export needs embeddings, and the input has none."),
+  EXPORT_NO_DATACOMP_UIDS("The datacomp-uids export needs the DataComp uids (source_uid)."),
+  EXPORT_BAD_DATACOMP_UID("A DataComp uid is not 32 hexadecimal characters."),
+  EXPORT_RESUME_MISMATCH("export resumes into an output made from other input or options."),
+
   MODEL_DEMO_NOT_FOUND("The bundled demo model was not found."),
   MODEL_FILE_MISSING("A file of the model directory is missing."),
   MODEL_JSON_INVALID("A JSON file of the model directory is invalid."),

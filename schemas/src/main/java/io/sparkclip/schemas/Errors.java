@@ -747,4 +747,93 @@ public final class Errors {
         "demo looks for it under $SPARKCLIP_HOME and the working directory.",
         "Run from the sparkclip checkout (./sparkclip demo), or pass --model <dir>.");
   }
+
+  // export.
+
+  /** export --format other than webdataset, clip-retrieval or datacomp-uids. */
+  public static SparkclipException unknownExportFormat(String format) {
+    return error(
+        ErrorId.OPTION_UNKNOWN_VALUE,
+        "Unknown --format '" + format + "'.",
+        "export writes webdataset (tar shards for open_clip), clip-retrieval (npy embeddings and"
+            + " Parquet metadata) or datacomp-uids (a .npy of DataComp uids).",
+        "Use --format webdataset, --format clip-retrieval or --format datacomp-uids.");
+  }
+
+  /** webdataset export of input without image bytes. */
+  public static SparkclipException exportNoImages(String path, InputLayout layout) {
+    return error(
+        ErrorId.EXPORT_NO_IMAGES,
+        "The input '" + path + "' has no image column (" + layout + ").",
+        "A WebDataset sample holds the image bytes; metadata-only pairs have only url and caption.",
+        "Export a stage output that still has its images, name the image column with"
+            + " --image-col, or use --format clip-retrieval or datacomp-uids.");
+  }
+
+  /** clip-retrieval export of input without (non-null) embeddings. */
+  public static SparkclipException exportNoEmbeddings(String path, String detail) {
+    return error(
+        ErrorId.EXPORT_NO_EMBEDDINGS,
+        "The input '" + path + "' has no embeddings to export (" + detail + ").",
+        "clip-retrieval's img_emb/ and text_emb/ hold the '"
+            + Columns.IMAGE_EMBEDDING
+            + "' and '"
+            + Columns.TEXT_EMBEDDING
+            + "' columns that sparkclip embed writes.",
+        "Run sparkclip embed (or score, filter, semdedup after it) and export that output.");
+  }
+
+  /** datacomp-uids export of input without a source_uid column. */
+  public static SparkclipException exportNoDataCompUids(String path, StructType schema) {
+    return badSchema(
+        ErrorId.EXPORT_NO_DATACOMP_UIDS,
+        "The input '" + path + "' has no '" + Columns.SOURCE_UID + "' column.",
+        schema,
+        "Export a stage output of DataComp metadata: its input column '"
+            + Columns.DATACOMP_UID
+            + "' is kept as '"
+            + Columns.SOURCE_UID
+            + "'.",
+        path);
+  }
+
+  /** A DataComp uid that is null or not 32 hex characters; {@code bad} counts them. */
+  public static SparkclipException exportBadDataCompUid(
+      String path, long bad, String example, String exampleRow) {
+    return error(
+        ErrorId.EXPORT_BAD_DATACOMP_UID,
+        bad
+            + " row(s) of '"
+            + path
+            + "' have a "
+            + Columns.SOURCE_UID
+            + " that is not 32 hex characters, e.g. "
+            + (example == null ? "null" : "'" + example + "'")
+            + " (row uid "
+            + exampleRow
+            + ").",
+        "A DataComp subset .npy holds each uid as two unsigned 64-bit halves of its 128 bits.",
+        "Export only DataComp rows (filter the others out first), or use --format webdataset or"
+            + " clip-retrieval, which key rows by sparkclip's own uid.");
+  }
+
+  /** The output holds an unfinished export of another input or with other options. */
+  public static SparkclipException exportResumeMismatch(
+      String out, String key, Object have, Object want) {
+    return error(
+        ErrorId.EXPORT_RESUME_MISMATCH,
+        "'"
+            + out
+            + "' holds an unfinished export with "
+            + key
+            + "="
+            + have
+            + "; this run has "
+            + want
+            + ".",
+        "export resumes an unfinished export by writing only its missing shards, which would mix"
+            + " two exports.",
+        "Re-run with the same input and options to finish it, choose another --out, or pass"
+            + " --overwrite to start over.");
+  }
 }

@@ -26,7 +26,7 @@ class ArchitectureTest {
       List.of("match", "dedup", "balance", "embed", "score", "filter", "semdedup");
 
   /** Commands that are not curation stages; each stands alone as a stage does. */
-  static final List<String> TOOLS = List.of("generate", "inspect", "evaluate", "report");
+  static final List<String> TOOLS = List.of("generate", "inspect", "evaluate", "report", "export");
 
   static JavaClasses classes;
 
