@@ -43,6 +43,29 @@ public final class Columns {
   public static final String LAION_TEXT = "TEXT";
   public static final String LAION_URL = "URL";
 
+  // --- WebDataset / img2dataset files input (what sparkclip's readers add) ---
+  /** The tar shard (WebDataset) or shard folder (img2dataset files) a sample was read from. */
+  public static final String SOURCE_SHARD = "source_shard";
+
+  /**
+   * Where the sample starts in its shard: the byte offset of its first tar member (WebDataset) or
+   * its ordinal among the folder's sample keys (files). With {@link #SOURCE_SHARD}, the row's id.
+   */
+  public static final String SOURCE_OFFSET = "source_offset";
+
+  /** The image member's extension (jpg, png, webp, ...) of a WebDataset or files sample. */
+  public static final String IMAGE_FORMAT = "image_format";
+
+  /** The sample's metadata member, as read ({@code {key}.json}): every extra column it carries. */
+  public static final String SAMPLE_JSON = "json";
+
+  /**
+   * Why a WebDataset or files sample cannot be used as read (truncated tar, no image member, two
+   * images, caption not UTF-8, metadata not JSON); null for a sound sample. See {@link
+   * PairStatus#INVALID_SAMPLE}.
+   */
+  public static final String SAMPLE_ERROR = "sample_error";
+
   // --- DataComp metadata ---
   public static final String DATACOMP_UID = "uid";
 

@@ -24,6 +24,9 @@ public enum ErrorId {
   INPUT_PATH_NOT_FOUND("The input path does not exist."),
   INPUT_PATH_UNREADABLE("The input path cannot be read."),
   INPUT_NOT_PARQUET("The input path holds no readable Parquet files."),
+  INPUT_MIXED_LAYOUTS(
+      "The input folder mixes storage layouts (Parquet, WebDataset tars, img2dataset files)."),
+  INPUT_TAR_WITHOUT_IMAGES("A WebDataset tar shard holds no image members."),
   INPUT_SHARD_NAME_CLASH("Two input files map to the same embed shard name."),
   INPUT_NO_CAPTION_COLUMN("The input has no caption column sparkclip recognises."),
   INPUT_NO_URL_COLUMN("Metadata-only input has no url column."),

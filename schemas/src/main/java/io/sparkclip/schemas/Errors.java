@@ -210,6 +210,33 @@ public final class Errors {
         e);
   }
 
+  /** An input folder holds data files of more than one storage layout. */
+  public static SparkclipException mixedLayouts(String path, String first, String second) {
+    return error(
+        ErrorId.INPUT_MIXED_LAYOUTS,
+        "Input path '" + path + "' mixes storage layouts: " + first + " and " + second + ".",
+        "A dataset is read in one layout; files of another would be silently left out or misread."
+            + " (img2dataset's {shard}.parquet beside {shard}.tar, or beside a {shard}/ folder of"
+            + " files, is its metadata and is recognised as such.)",
+        "Point the command at a folder of one layout: Parquet files, WebDataset .tar shards, or"
+            + " img2dataset files folders ({key}.jpg + {key}.txt + {key}.json); move the others"
+            + " elsewhere.");
+  }
+
+  /** A WebDataset tar's first members hold no image. */
+  public static SparkclipException tarWithoutImages(String tar, String members) {
+    return error(
+        ErrorId.INPUT_TAR_WITHOUT_IMAGES,
+        "The WebDataset shard '" + tar + "' has no image member among its first samples.",
+        "Its members are "
+            + members
+            + "; a sample's image is a member named {key}.jpg, .jpeg,"
+            + " .png or .webp.",
+        "Check that the tar is an image-text WebDataset shard (img2dataset"
+            + " output_format=webdataset); if the images were never downloaded, read the"
+            + " metadata (url + caption Parquet) instead.");
+  }
+
   /** The output path exists and is not empty, and there is no --overwrite. */
   public static SparkclipException outputExists(String out) {
     return error(

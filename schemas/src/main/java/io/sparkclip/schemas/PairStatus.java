@@ -18,6 +18,13 @@ public final class PairStatus {
   /** Both of the above. */
   public static final String MISSING_IMAGE_AND_CAPTION = "missing_image_and_caption";
 
+  /**
+   * A WebDataset or files sample that cannot be used as read: its tar was truncated inside it, it
+   * has no image member or two, its caption is not UTF-8 or its json not JSON ({@link
+   * Columns#SAMPLE_ERROR} says which).
+   */
+  public static final String INVALID_SAMPLE = "invalid_sample";
+
   public static final List<String> ALL =
-      List.of(OK, MISSING_IMAGE, MISSING_CAPTION, MISSING_IMAGE_AND_CAPTION);
+      List.of(OK, MISSING_IMAGE, MISSING_CAPTION, MISSING_IMAGE_AND_CAPTION, INVALID_SAMPLE);
 }

@@ -32,9 +32,17 @@ public final class Pairs {
     if (LayoutDetector.field(schema, Columns.UID).isPresent()) {
       df = df.withColumnRenamed(Columns.UID, Columns.SOURCE_UID);
     }
+    Column status = status(layout);
+    Column detail = detail(layout, schema);
+    if (LayoutDetector.field(schema, Columns.SAMPLE_ERROR).isPresent()) {
+      // A sample the reader could not read soundly is unusable whatever its columns hold.
+      Column err = ResolvedLayout.column(Columns.SAMPLE_ERROR);
+      status = when(err.isNotNull(), lit(PairStatus.INVALID_SAMPLE)).otherwise(status);
+      detail = when(err.isNotNull(), err).otherwise(detail);
+    }
     return df.withColumn(Columns.UID, uid(layout))
-        .withColumn(Columns.PAIR_STATUS, status(layout))
-        .withColumn(Columns.PAIR_STATUS_DETAIL, detail(layout, schema));
+        .withColumn(Columns.PAIR_STATUS, status)
+        .withColumn(Columns.PAIR_STATUS_DETAIL, detail);
   }
 
   /**

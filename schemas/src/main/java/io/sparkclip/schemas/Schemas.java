@@ -2,6 +2,7 @@ package io.sparkclip.schemas;
 
 import static org.apache.spark.sql.types.DataTypes.BinaryType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 
 import org.apache.spark.sql.types.StructType;
@@ -52,6 +53,33 @@ public final class Schemas {
           .add(Columns.KEY, StringType, false /* nullable */)
           .add(Columns.WIDTH, IntegerType, true /* nullable */)
           .add(Columns.HEIGHT, IntegerType, true /* nullable */);
+
+  /**
+   * A sample of WebDataset tar shards (img2dataset {@code output_format=webdataset}) or of
+   * img2dataset's {@code files} folders, as sparkclip's readers yield it: the members ({@code
+   * {key}.jpg|png|webp}, {@code {key}.txt}, {@code {key}.json}) and the img2dataset metadata fields
+   * of the json, img2dataset's column names, plus where the sample was read from and why it is not
+   * usable if it is not. Every sample is one row, sound or not.
+   */
+  public static final StructType WEBDATASET =
+      new StructType()
+          .add(Columns.KEY, StringType, false /* nullable: the member name up to the first dot */)
+          .add(Columns.URL, StringType, true /* nullable: from the json, if any */)
+          .add(Columns.CAPTION, StringType, true /* nullable: {key}.txt, else the json's caption */)
+          .add(Columns.IMAGE, BinaryType, true /* nullable: null unless exactly one image member */)
+          .add(Columns.IMAGE_FORMAT, StringType, true /* nullable */)
+          .add(Columns.STATUS, StringType, true /* nullable */)
+          .add(Columns.ERROR_MESSAGE, StringType, true /* nullable */)
+          .add(Columns.WIDTH, IntegerType, true /* nullable */)
+          .add(Columns.HEIGHT, IntegerType, true /* nullable */)
+          .add(Columns.ORIGINAL_WIDTH, IntegerType, true /* nullable */)
+          .add(Columns.ORIGINAL_HEIGHT, IntegerType, true /* nullable */)
+          .add(Columns.EXIF, StringType, true /* nullable */)
+          .add(Columns.SHA256, StringType, true /* nullable */)
+          .add(Columns.SAMPLE_JSON, StringType, true /* nullable: no json member */)
+          .add(Columns.SOURCE_SHARD, StringType, false /* nullable */)
+          .add(Columns.SOURCE_OFFSET, LongType, false /* nullable */)
+          .add(Columns.SAMPLE_ERROR, StringType, true /* nullable: null for a sound sample */);
 
   /** The generator's ground truth: one row per injected fault. */
   public static final StructType GROUND_TRUTH =

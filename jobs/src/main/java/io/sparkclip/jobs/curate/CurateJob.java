@@ -8,6 +8,7 @@ import com.typesafe.config.ConfigFactory;
 import io.sparkclip.jobs.balance.BalanceStage;
 import io.sparkclip.jobs.dedup.DedupStage;
 import io.sparkclip.jobs.embed.EmbedStage;
+import io.sparkclip.jobs.export.ExportJob;
 import io.sparkclip.jobs.filter.FilterStage;
 import io.sparkclip.jobs.match.MatchQueriesStage;
 import io.sparkclip.jobs.score.ScoreStage;
@@ -63,6 +64,24 @@ public final class CurateJob {
           Stages.FILTER);
 
   public static final String STAGES = "stages";
+
+  /**
+   * The optional last step: {@code export { format = webdataset, samples-per-shard = 10000 }}
+   * exports the last stage's kept rows ({@code sparkclip export}'s keys; {@code out} defaults to
+   * {@code <out>/}{@value #EXPORT_DIR}).
+   */
+  public static final String EXPORT = "export";
+
+  /** Folder of the export step under curate's out, unless its section sets {@code out}. */
+  public static final String EXPORT_DIR = "export";
+
+  /** Keys of the export section. */
+  static final Set<String> EXPORT_KEYS =
+      Set.of(
+          ExportJob.Options.FORMAT,
+          ExportJob.Options.SAMPLES_PER_SHARD,
+          ExportJob.Options.ROWS_PER_PART,
+          StageKeys.OUT);
 
   /** Every stage curate can run, in the order it runs them. */
   static final List<Stage<?>> ALL =
@@ -195,9 +214,17 @@ public final class CurateJob {
     Set<String> known = new java.util.TreeSet<>(List.of(STAGES, StageKeys.OVERWRITE));
     keysByStage.values().forEach(known::addAll);
     known.addAll(Stages.CURATION_ORDER);
+    known.add(EXPORT);
     for (String k : conf.root().keySet()) {
       if (!known.contains(k)) {
         throw Errors.configUnknownKey(k, known);
+      }
+    }
+    if (conf.hasPath(EXPORT)) {
+      for (String k : conf.getConfig(EXPORT).root().keySet()) {
+        if (!EXPORT_KEYS.contains(k)) {
+          throw Errors.configUnknownStageKey(EXPORT, k, new java.util.TreeSet<>(EXPORT_KEYS));
+        }
       }
     }
     for (String stage : Stages.CURATION_ORDER) {
@@ -216,6 +243,10 @@ public final class CurateJob {
   public List<StageResult> run() {
     long start = System.nanoTime();
     List<Planned<?>> plan = plan();
+    ExportJob.Options export = exportOptions(plan);
+    if (export != null) {
+      export.validate(); // a bad format fails before the stages run
+    }
     if (plan.stream()
         .anyMatch(p -> Set.of(Stages.EMBED, Stages.SCORE).contains(p.stage().name()))) {
       // Fail fast on a bad model before hours of dedup.
@@ -252,11 +283,38 @@ public final class CurateJob {
             String.format(Locale.ROOT, "%.1f", r.seconds()));
       }
     }
-    writeFunnel(out, results, (System.nanoTime() - start) / 1e9);
+    ExportJob.Result exported = null;
+    if (export != null) {
+      exported = new ExportJob(spark, export).run();
+      console.print(exported.render());
+    }
+    writeFunnel(out, results, exported, (System.nanoTime() - start) / 1e9);
     return results;
   }
 
-  private void writeFunnel(String out, List<StageResult> results, double seconds) {
+  /** The export step's options (input: the last stage's output), or null without one. */
+  ExportJob.Options exportOptions(List<Planned<?>> plan) {
+    if (!conf.hasPath(EXPORT)) {
+      return null;
+    }
+    Config section = conf.getConfig(EXPORT);
+    String out = conf.getString(StageKeys.OUT);
+    String input =
+        plan.isEmpty() ? conf.getString(StageKeys.INPUT) : plan.get(plan.size() - 1).dir();
+    StageConf c =
+        StageConf.of(section, "curate config, " + EXPORT)
+            .with(StageKeys.INPUT, input)
+            .with(
+                StageKeys.OUT,
+                section.hasPath(StageKeys.OUT)
+                    ? section.getString(StageKeys.OUT)
+                    : new Path(out, EXPORT_DIR).toString())
+            .with(StageKeys.OVERWRITE, false);
+    return ExportJob.Options.from(c);
+  }
+
+  private void writeFunnel(
+      String out, List<StageResult> results, ExportJob.Result exported, double seconds) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("input", conf.getString("input"));
     m.put("output", out);
@@ -275,6 +333,14 @@ public final class CurateJob {
     m.put("stages", stages);
     m.put("rows_in", results.isEmpty() ? 0 : results.get(0).rowsIn());
     m.put("rows_out", results.isEmpty() ? 0 : results.get(results.size() - 1).rowsOut());
+    if (exported != null) {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("format", exported.format().label());
+      e.put("dir", exported.out());
+      e.put("rows", exported.rows());
+      e.put("files", exported.units());
+      m.put(EXPORT, e);
+    }
     m.put("seconds", Math.round(seconds * 10) / 10.0);
     m.put("config", conf.root().unwrapped());
     try {

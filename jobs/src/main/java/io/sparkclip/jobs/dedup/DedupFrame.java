@@ -81,8 +81,17 @@ final class DedupFrame {
     this.signatures = signatures;
   }
 
-  /** Adds the row id; must be applied to a frame read from files (Parquet row index). */
+  /**
+   * Adds the row id; must be applied to a frame as read: a WebDataset sample's shard and offset, or
+   * a Parquet row's file and row index.
+   */
   static Dataset<Row> withRowId(Dataset<Row> fromFiles) {
+    if (CurationOutput.has(fromFiles, Columns.SOURCE_SHARD)
+        && CurationOutput.has(fromFiles, Columns.SOURCE_OFFSET)) {
+      return fromFiles
+          .withColumn(FILE, xxhash64(col(Columns.SOURCE_SHARD)))
+          .withColumn(ROW, col(Columns.SOURCE_OFFSET));
+    }
     return fromFiles
         .withColumn(FILE, xxhash64(col("_metadata.file_path")))
         .withColumn(ROW, col("_metadata.row_index"));

@@ -1,6 +1,7 @@
 package io.sparkclip.jobs.embed;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkclip.jobs.stage.InputFiles;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
@@ -12,9 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -165,48 +164,37 @@ final class ShardCommitLog {
     fs.delete(tmp, true);
   }
 
-  /** Parquet files under root (recursively), keyed by a name derived from their relative path. */
+  /**
+   * The input's data files under root (recursively: Parquet files, or WebDataset tar shards), keyed
+   * by a name derived from their relative path.
+   */
   static Map<String, Path> listShards(FileSystem fs, Path root) {
     Map<String, Path> out = new TreeMap<>();
     try {
       if (!fs.exists(root)) {
         throw Errors.embedInputNotFound(root.toString());
       }
-      FileStatus st = fs.getFileStatus(root);
-      if (st.isFile()) {
+      if (fs.getFileStatus(root).isFile()) {
         out.put(shardName(root.getName()), root);
         return out;
-      }
-      Map<String, String> relOf = new TreeMap<>();
-      String prefix = fs.makeQualified(root).toUri().getPath();
-      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
-      while (it.hasNext()) {
-        LocatedFileStatus f = it.next();
-        String p = f.getPath().toUri().getPath();
-        String rel = p.substring(Math.min(p.length(), prefix.length())).replaceFirst("^/", "");
-        if (!f.getPath().getName().endsWith(".parquet") || hidden(rel)) {
-          continue;
-        }
-        String name = shardName(rel);
-        String clash = relOf.put(name, rel);
-        if (clash != null) {
-          throw Errors.shardNameClash(clash, rel, name);
-        }
-        out.put(name, f.getPath());
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return out;
-  }
-
-  private static boolean hidden(String rel) {
-    for (String part : rel.split("/")) {
-      if (part.startsWith("_") || part.startsWith(".")) {
-        return true;
+    InputFiles.Listing listing = InputFiles.list(fs, root);
+    Map<String, String> relOf = new TreeMap<>();
+    String prefix = fs.makeQualified(root).toUri().getPath();
+    for (FileStatus f : listing.files()) {
+      String p = f.getPath().toUri().getPath();
+      String rel = p.substring(Math.min(p.length(), prefix.length())).replaceFirst("^/", "");
+      String name = shardName(rel);
+      String clash = relOf.put(name, rel);
+      if (clash != null) {
+        throw Errors.shardNameClash(clash, rel, name);
       }
+      out.put(name, f.getPath());
     }
-    return false;
+    return out;
   }
 
   /**
@@ -244,7 +232,7 @@ final class ShardCommitLog {
   }
 
   static String shardName(String relativePath) {
-    String n = relativePath.replaceAll("\\.parquet$", "").replaceAll("[^A-Za-z0-9._=-]", "_");
+    String n = relativePath.replaceAll("\\.(parquet|tar)$", "").replaceAll("[^A-Za-z0-9._=-]", "_");
     return n.startsWith("_") || n.startsWith(".") ? "s" + n : n;
   }
 

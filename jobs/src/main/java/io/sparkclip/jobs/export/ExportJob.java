@@ -100,7 +100,7 @@ public final class ExportJob {
     }
 
     /** Checks the options before any Spark work; returns the format. */
-    ExportFormat validate() {
+    public ExportFormat validate() {
       if (input == null || out == null) {
         throw Errors.optionMissing(
             "export", "an input and --out are required", "One of them is missing");

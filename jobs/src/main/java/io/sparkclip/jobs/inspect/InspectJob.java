@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.length;
 import static org.apache.spark.sql.functions.lit;
 
+import io.sparkclip.jobs.stage.InputFiles;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.ColumnMapping;
@@ -35,6 +36,7 @@ public final class InspectJob {
   /** What inspect found. {@link #render()} is what the command prints. */
   public record Report(
       String path,
+      InputFiles.Format storage,
       ResolvedLayout layout,
       String columns,
       long rows,
@@ -47,7 +49,13 @@ public final class InspectJob {
     public String render() {
       StringBuilder sb = new StringBuilder();
       sb.append("Dataset:  ").append(path).append('\n');
-      sb.append("Layout:   ").append(layout.layout().label()).append('\n');
+      sb.append("Layout:   ").append(layout.layout().label());
+      if (storage == InputFiles.Format.WEBDATASET) {
+        sb.append(" columns in WebDataset tar shards");
+      } else if (storage == InputFiles.Format.FILES) {
+        sb.append(" columns in img2dataset files folders");
+      }
+      sb.append('\n');
       sb.append("Rows:     ")
           .append(String.format("%,d", rows))
           .append(" in ")
@@ -81,14 +89,19 @@ public final class InspectJob {
   }
 
   public Report run() {
-    Dataset<Row> input = Paths.readParquet(spark, options.path());
+    InputFiles.Format storage =
+        InputFiles.list(Paths.fs(spark, options.path()), new Path(options.path())).format();
+    Dataset<Row> input = InputFiles.read(spark, options.path());
     ResolvedLayout layout =
         LayoutDetector.detect(input.schema(), options.mapping(), options.path());
     Dataset<Row> pairs = Pairs.prepare(input, layout);
 
     Sparks.describe(spark, "inspect", "count rows and statuses");
     long rows = input.count();
-    long files = input.select(input_file_name()).distinct().count();
+    long files =
+        storage != InputFiles.Format.PARQUET
+            ? input.select(Columns.SOURCE_SHARD).distinct().count()
+            : input.select(input_file_name()).distinct().count();
     Map<String, Long> pairStatus = counts(pairs, Columns.PAIR_STATUS);
     Map<String, Long> downloadStatus =
         input.schema().getFieldIndex(Columns.STATUS).isDefined()
@@ -122,6 +135,7 @@ public final class InspectJob {
     }
     return new Report(
         options.path(),
+        storage,
         layout,
         Errors.describeColumns(input.schema()),
         rows,

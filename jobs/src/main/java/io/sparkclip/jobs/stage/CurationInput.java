@@ -13,11 +13,14 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-/** Reads a curation job's input: any recognised layout, prepared into pairs. */
+/**
+ * Reads a curation job's input: any recognised storage layout ({@link InputFiles}) and column
+ * layout, prepared into pairs.
+ */
 public record CurationInput(Dataset<Row> pairs, ResolvedLayout layout) {
 
   public static CurationInput read(SparkSession spark, String path, ColumnMapping mapping) {
-    Dataset<Row> input = Paths.readParquet(spark, path);
+    Dataset<Row> input = InputFiles.read(spark, path);
     ResolvedLayout layout = LayoutDetector.detect(input.schema(), mapping, path);
     return new CurationInput(Pairs.prepare(input, layout), layout);
   }
