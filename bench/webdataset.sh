@@ -58,7 +58,7 @@ out="$work/wds-$rows"
 t_export=$(secs "$work/export.log" sc export "$raw" --out "$out" --format webdataset --overwrite)
 bytes=$(du -cb "$out"/*.tar | tail -1 | cut -f1)
 samples=$(python3 -c 'import json,sys; print(sum(json.load(open(sys.argv[1])).values()))' "$out/sizes.json")
-cat >"$work/tarfile.py" <<'EOF'
+cat >"$work/read_tars.py" <<'EOF'
 import os, sys, tarfile
 n = 0
 for f in sorted(os.listdir(sys.argv[1])):
@@ -71,7 +71,7 @@ for f in sorted(os.listdir(sys.argv[1])):
 print("tarfile: members", n)
 EOF
 t_cat=$(secs "$work/cat.log" bash -c 'cat "$@" >/dev/null' cat "$out"/*.tar)
-t_tarfile=$(secs "$work/tarfile.log" python3 "$work/tarfile.py" "$out")
+t_tarfile=$(secs "$work/tarfile.log" python3 "$work/read_tars.py" "$out")
 t_read=$(secs "$work/read.log" jvm io.sparkclip.jobs.bench.WebDatasetReadBench "$out")
 t_read16=$(secs "$work/read16.log" jvm -Dspark.sql.files.maxPartitionBytes=16m \
   io.sparkclip.jobs.bench.WebDatasetReadBench "$out")
@@ -79,9 +79,12 @@ echo "exported: $samples samples, $(echo "$bytes / 1048576" | bc) MiB in $(ls "$
 grep '^read:' "$work/read.log" | sed 's/^/  read     /'
 grep '^read:' "$work/read16.log" | sed 's/^/  read-16m /'
 printf '%-10s %9s %9s %12s\n' step "wall s" "MB/s" "samples/s"
-for s in export cat tarfile read read16; do
+t_readjob=$(sed -n 's/^read: .*seconds \([0-9.]*\).*/\1/p' "$work/read.log")
+t_read16job=$(sed -n 's/^read: .*seconds \([0-9.]*\).*/\1/p' "$work/read16.log")
+for s in export cat tarfile read readjob read16 read16job; do
   v="t_$s"
   t="${!v}"
   printf '%-10s %9.1f %9.1f %12.0f\n' "$s" "$t" "$(echo "$bytes / 1000000 / $t" | bc -l)" \
     "$(echo "$samples / $t" | bc -l)"
 done
+echo "(readjob, read16job: the Spark job alone, without JVM and Spark start-up)"
