@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.SparkclipCli;
+import io.sparkclip.jobs.stage.InputFiles;
+import io.sparkclip.jobs.stage.WebDatasetReader;
+import io.sparkclip.jobs.stage.WebDatasetShards;
 import io.sparkclip.schemas.Columns;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -276,6 +279,54 @@ class S3ObjectStoreIT {
             assertThat(spark.read().parquet(s3a("cluster-raw/0000*.parquet")).count())
                 .as("rows read back from the cluster's output")
                 .isEqualTo(400));
+  }
+
+  /**
+   * WebDataset shards (Python's tarfile, img2dataset layout, hostile cases) read from s3a:// as
+   * from the local disk: the listing, the sidecars, the positioned reads of the split resync.
+   */
+  @Test
+  void webDatasetShardsReadFromS3aAsFromDisk() throws Exception {
+    Path local = tmp.resolve("wds");
+    WebDatasetShards.standard(Files.createDirectories(tmp.resolve("wds-members"))).write(local);
+    try (Stream<Path> files = Files.list(local)) {
+      for (Path f : files.toList()) {
+        client.putObject(
+            r -> r.bucket(BUCKET).key("wds/" + f.getFileName()), RequestBody.fromFile(f));
+      }
+    }
+    withSpark(
+        spark -> {
+          Map<String, String> want = samples(InputFiles.read(spark, local.toString()));
+          assertThat(samples(InputFiles.read(spark, s3a("wds"))))
+              .as("samples read from s3a://")
+              .isEqualTo(want)
+              .hasSize(26);
+          List<org.apache.hadoop.fs.FileStatus> tars =
+              InputFiles.list(
+                      io.sparkclip.jobs.stage.Paths.fs(spark, s3a("wds")),
+                      new org.apache.hadoop.fs.Path(s3a("wds")))
+                  .files();
+          assertThat(samples(WebDatasetReader.read(spark, tars, 4096)))
+              .as("4 KB ranges on s3a:// read every sample once")
+              .isEqualTo(want);
+        });
+  }
+
+  /** key → offset, image length and error of each sample. */
+  private static Map<String, String> samples(Dataset<Row> df) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    for (Row r : df.collectAsList()) {
+      byte[] img = r.getAs(Columns.IMAGE);
+      String v =
+          r.getAs(Columns.SOURCE_OFFSET)
+              + " "
+              + (img == null ? -1 : img.length)
+              + " "
+              + r.getAs(Columns.SAMPLE_ERROR);
+      assertThat(out.put(r.getAs(Columns.KEY), v)).as("sample read once").isNull();
+    }
+    return out;
   }
 
   private static String tail(String log) {

@@ -109,6 +109,27 @@ class WebDatasetReaderTest {
   }
 
   @Test
+  void embedTakesTheTarShardsAsItsShards() {
+    String out = tmp.resolve("embedded").toString();
+    io.sparkclip.jobs.embed.EmbedReport.Result r =
+        new io.sparkclip.jobs.embed.EmbedJob(
+                spark,
+                io.sparkclip.jobs.embed.EmbedJob.Options.from(
+                    StageConf.io(dir.toString(), out)
+                        .with(StageKeys.MODEL, io.sparkclip.jobs.TestModels.TINY)))
+            .run();
+    assertThat(r.shards()).as("one embed shard per tar").isEqualTo(3);
+    assertThat(r.rowsEmbedded()).as("every sample is a row of the output").isEqualTo(26);
+    long embedded =
+        spark
+            .read()
+            .parquet(CurationOutput.data(out))
+            .filter(org.apache.spark.sql.functions.col(Columns.IMAGE_EMBEDDING).isNotNull())
+            .count();
+    assertThat(embedded).as("sound samples embedded").isEqualTo(22);
+  }
+
+  @Test
   void smallSplitsReadEverySampleExactlyOnce() throws Exception {
     Map<String, List<Object>> whole = byKey(InputFiles.read(spark, dir.toString()));
     List<FileStatus> tars =
