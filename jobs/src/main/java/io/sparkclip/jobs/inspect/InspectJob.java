@@ -89,9 +89,10 @@ public final class InspectJob {
   }
 
   public Report run() {
-    InputFiles.Format storage =
-        InputFiles.list(Paths.fs(spark, options.path()), new Path(options.path())).format();
-    Dataset<Row> input = InputFiles.read(spark, options.path());
+    InputFiles.Listing listing =
+        InputFiles.list(Paths.fs(spark, options.path()), new Path(options.path()));
+    InputFiles.Format storage = listing.format();
+    Dataset<Row> input = InputFiles.read(spark, options.path(), listing);
     ResolvedLayout layout =
         LayoutDetector.detect(input.schema(), options.mapping(), options.path());
     Dataset<Row> pairs = Pairs.prepare(input, layout);

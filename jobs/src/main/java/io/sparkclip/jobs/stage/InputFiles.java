@@ -140,8 +140,12 @@ public final class InputFiles {
    * spark.sql.files.maxPartitionBytes} as Spark splits Parquet.
    */
   public static Dataset<Row> read(SparkSession spark, String path) {
+    return read(spark, path, list(Paths.fs(spark, path), new Path(path)));
+  }
+
+  /** As {@link #read(SparkSession, String)}, for a path already listed. */
+  public static Dataset<Row> read(SparkSession spark, String path, Listing l) {
     FileSystem fs = Paths.fs(spark, path);
-    Listing l = list(fs, new Path(path));
     if (l.format() == Format.PARQUET) {
       return Paths.readParquet(spark, path);
     }

@@ -86,25 +86,10 @@ public final class WebDatasetReader {
         SerializableConfiguration.broadcast(spark.sparkContext(), Paths.hadoopConf(spark));
     JavaRDD<Row> rows =
         JavaSparkContext.fromSparkContext(spark.sparkContext())
+            // One split per partition: each task streams one byte range.
             .parallelize(splits, Math.max(1, splits.size()))
-            .mapPartitions(
-                it -> {
-                  List<Iterator<Row>> parts = new ArrayList<>();
-                  while (it.hasNext()) {
-                    parts.add(samples(it.next(), conf.value().value()));
-                  }
-                  return parts.size() == 1 ? parts.get(0) : concat(parts);
-                });
+            .flatMap(split -> samples(split, conf.value().value()));
     return spark.createDataFrame(rows, Schemas.WEBDATASET);
-  }
-
-  private static Iterator<Row> concat(List<Iterator<Row>> parts) {
-    return parts.stream().flatMap(p -> streamOf(p)).iterator();
-  }
-
-  private static java.util.stream.Stream<Row> streamOf(Iterator<Row> it) {
-    Iterable<Row> i = () -> it;
-    return java.util.stream.StreamSupport.stream(i.spliterator(), false);
   }
 
   /**
