@@ -117,7 +117,8 @@ public final class CropTolerantThumbnail {
   public static boolean within(byte[] a, byte[] b, double limit) {
     check(a);
     check(b);
-    if (!worstExceeds(a, b, new double[] {0, 0, 0, 0}, limit)) {
+    double[] none = {0, 0, 0, 0};
+    if (!boundExceeds(a, b, none, limit) && !worstExceeds(a, b, none, limit)) {
       return true;
     }
     double[] la = luma(a);
@@ -128,12 +129,17 @@ public final class CropTolerantThumbnail {
     // half-cell slack of the cell comparison absorbs: a pair that is far off there in both
     // directions is not refined (the descent below costs about a hundred full-image errors).
     double coarse = PROFILE_REJECT * limit;
-    if (worstExceeds(a, b, pab, coarse) && worstExceeds(b, a, pba, coarse)) {
+    if (exceeds(a, b, pab, coarse) && exceeds(b, a, pba, coarse)) {
       return false;
     }
     double[] ab = refine(la, lb, pab);
     double[] ba = refine(lb, la, pba);
-    return ab[4] <= ba[4] ? !worstExceeds(a, b, ab, limit) : !worstExceeds(b, a, ba, limit);
+    return ab[4] <= ba[4] ? !exceeds(a, b, ab, limit) : !exceeds(b, a, ba, limit);
+  }
+
+  /** {@link #worstExceeds}, decided by the cheaper lower bound where that suffices. */
+  private static boolean exceeds(byte[] crop, byte[] full, double[] m, double limit) {
+    return boundExceeds(crop, full, m, limit) || worstExceeds(crop, full, m, limit);
   }
 
   private static void check(byte[] t) {
@@ -285,6 +291,22 @@ public final class CropTolerantThumbnail {
    * its first clearly different region.
    */
   static boolean worstExceeds(byte[] crop, byte[] full, double[] m, double limit) {
+    return worstExceeds(crop, full, m, limit, false);
+  }
+
+  /**
+   * Whether the mean of the largest {@link #WORST_FRACTION} of the {@link #cellBound cell lower
+   * bounds} exceeds {@code limit}: if so, {@link #worstExceeds} does too (each cell's difference is
+   * at least its bound, so the largest differences' mean is at least the largest bounds' mean).
+   * About seven times cheaper per cell, it rejects most distinct pairs that pass the pHash and
+   * colour limits without computing a single offset's interpolation.
+   */
+  static boolean boundExceeds(byte[] crop, byte[] full, double[] m, double limit) {
+    return worstExceeds(crop, full, m, limit, true);
+  }
+
+  private static boolean worstExceeds(
+      byte[] crop, byte[] full, double[] m, double limit, boolean lowerBound) {
     double sx = 1 - m[0] - m[2];
     double sy = 1 - m[1] - m[3];
     int worst = (int) Math.ceil(SIZE * SIZE * WORST_FRACTION);
@@ -296,7 +318,9 @@ public final class CropTolerantThumbnail {
     for (int y = 0; y < SIZE; y++) {
       double py = position(m[1], sy, y);
       for (int x = 0; x < SIZE; x++) {
-        double d = cell(crop, full, (y * SIZE + x) * CHANNELS, position(m[0], sx, x), py);
+        int o = (y * SIZE + x) * CHANNELS;
+        double px = position(m[0], sx, x);
+        double d = lowerBound ? cellBound(crop, full, o, px, py) : cell(crop, full, o, px, py);
         if (size < worst) {
           heap[size] = d;
           siftUp(heap, size++);
@@ -348,7 +372,7 @@ public final class CropTolerantThumbnail {
   }
 
   /** Difference of one crop cell from the full thumbnail at (px, py), within the slack. */
-  private static double cell(byte[] crop, byte[] full, int o, double px, double py) {
+  static double cell(byte[] crop, byte[] full, int o, double px, double py) {
     int cr = crop[o] & 0xff;
     int cg = crop[o + 1] & 0xff;
     int cb = crop[o + 2] & 0xff;
@@ -379,6 +403,39 @@ public final class CropTolerantThumbnail {
   }
 
   private static final double[] OFFSETS = {-SLACK, 0, SLACK};
+
+  /**
+   * A lower bound of {@link #cell}: every offset's bilinear sample lies between the smallest and
+   * the largest value of the cells its interpolation reads (at most 3×3 around the position), so
+   * per channel the difference is at least the distance of the crop's value to that range, and the
+   * channels' mean at least the mean of those distances.
+   */
+  static double cellBound(byte[] crop, byte[] full, int o, double px, double py) {
+    int xa = (int) clamp(px - SLACK);
+    int xb = Math.min(SIZE - 1, (int) clamp(px + SLACK) + 1);
+    int ya = (int) clamp(py - SLACK);
+    int yb = Math.min(SIZE - 1, (int) clamp(py + SLACK) + 1);
+    double s = 0;
+    for (int c = 0; c < CHANNELS; c++) {
+      int v = crop[o + c] & 0xff;
+      int lo = 255;
+      int hi = 0;
+      for (int y = ya; y <= yb; y++) {
+        for (int x = xa; x <= xb; x++) {
+          int f = full[(y * SIZE + x) * CHANNELS + c] & 0xff;
+          lo = Math.min(lo, f);
+          hi = Math.max(hi, f);
+        }
+      }
+      s += v < lo ? lo - v : v > hi ? v - hi : 0;
+    }
+    // Below the rounding of the bilinear sums, so that the bound never exceeds the difference.
+    return Math.max(0, s / CHANNELS - 1e-9);
+  }
+
+  private static double clamp(double pos) {
+    return Math.min(SIZE - 1.0, Math.max(0, pos));
+  }
 
   private static double bilinear(
       byte[] t, int i00, int i01, int i10, int i11, double ax, double ay) {

@@ -7,12 +7,14 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_list;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.hex;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.size;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
@@ -109,34 +111,17 @@ final class NearImageDedup {
                 col(DedupFrame.KEYS).as("k"))
             .dropDuplicates("id")
             .localCheckpoint();
-    Candidates candidates = candidates(nodes, options.bucketCap());
-    Sparks.describe(spark, Stages.DEDUP, "image candidate pairs");
-    Dataset<Row> pairs = candidates.pairs().localCheckpoint();
-    UserDefinedFunction colourDistance =
-        udf((UDF2<byte[], byte[], Double>) PerceptualHash::colourDistance, DataTypes.DoubleType);
+    int starDistance = Math.min(STAR_PHASH_DISTANCE, options.phashDistance());
+    Candidates candidates =
+        candidates(nodes, options.bucketCap(), options.phashDistance(), starDistance);
+    Sparks.describe(spark, Stages.DEDUP, "image candidate pairs within pHash and colour limits");
+    Dataset<Row> prefiltered = candidates.pairs().select("src", "dst").localCheckpoint();
     double limit = options.imageDistance();
     UserDefinedFunction sameImage =
         udf(
             (UDF2<byte[], byte[], Boolean>) (x, y) -> CropTolerantThumbnail.within(x, y, limit),
             DataTypes.BooleanType);
-    Dataset<Row> hc = nodes.select(col("id").as("hid"), col("h"), col("c"));
-    long candidatePairs = pairs.count();
-    long starPairs = pairs.filter(col("star")).count();
-    int starDistance = Math.min(STAR_PHASH_DISTANCE, options.phashDistance());
     Sparks.describe(spark, Stages.DEDUP, "confirm image candidates");
-    Dataset<Row> prefiltered =
-        pairs
-            .join(hc.toDF("hid", "ha", "ca"), col("src").equalTo(col("hid")))
-            .drop("hid")
-            .join(hc.toDF("hid", "hb", "cb"), col("dst").equalTo(col("hid")))
-            .filter(
-                bit_count(col("ha").bitwiseXOR(col("hb")))
-                    .leq(
-                        when(col("star"), lit(starDistance))
-                            .otherwise(lit(options.phashDistance()))))
-            .filter(colourDistance.apply(col("ca"), col("cb")).leq(COLOUR_PREFILTER))
-            .select("src", "dst")
-            .localCheckpoint();
     long compared = prefiltered.count();
     // Only the thumbnails of images in a remaining pair move (6.9 KB each).
     Dataset<Row> needed =
@@ -194,11 +179,12 @@ final class NearImageDedup {
     d.put("phash_distance", options.phashDistance());
     long images = nodes.count();
     d.put("bucket_cap", options.bucketCap());
-    d.put("oversized_buckets", candidates.oversized().count());
-    d.put("oversized_sub_buckets", candidates.oversizedSub().count());
+    d.put("oversized_buckets", candidates.first().oversized());
+    d.put("oversized_sub_buckets", candidates.second().oversized());
     d.put("distinct_images", images);
+    long candidatePairs = candidates.first().pairs() + candidates.second().pairs();
     d.put("candidate_pairs", candidatePairs);
-    d.put("star_pairs", starPairs);
+    d.put("star_pairs", candidates.first().starPairs() + candidates.second().starPairs());
     d.put("star_phash_distance", starDistance);
     d.put(
         "candidate_pairs_per_row",
@@ -209,18 +195,25 @@ final class NearImageDedup {
   }
 
   /**
-   * Candidate pairs ({@code src < dst}, {@code star}: only from an oversized bucket's star), the
-   * keys whose buckets exceeded the cap and the sub-buckets of those that did too.
+   * Candidate pairs within the pHash and colour limits ({@code src < dst}, {@code star}: only from
+   * an oversized bucket's star) and the bucket counts of both levels.
    */
-  record Candidates(Dataset<Row> pairs, Dataset<Row> oversized, Dataset<Row> oversizedSub) {}
-
-  /** One level of bucketing: all-pairs within small buckets, a star over each oversized one. */
-  private record Level(Dataset<Row> pairs, Dataset<Row> oversized) {}
+  record Candidates(Dataset<Row> pairs, BucketCounts first, BucketCounts second) {}
 
   /**
-   * Pairs of images that share a {@link CandidateKeys key}. A key's bucket of at most {@code cap}
-   * images is compared all-pairs (at most cap²/2 pairs, so candidates per image are bounded by keys
-   * × cap whatever the data).
+   * What one level of bucketing generated before the pHash and colour limits: pairs (a pair once
+   * per key it shares; all-pairs and star), star pairs alone, buckets above the cap.
+   */
+  record BucketCounts(long pairs, long starPairs, long oversized) {}
+
+  /** One level of bucketing: all-pairs within small buckets, a star over each oversized one. */
+  private record Level(Dataset<Row> pairs, Dataset<Row> oversized, BucketCounts counts) {}
+
+  /**
+   * Pairs of images that share a {@link CandidateKeys key} and whose pHash and colour grid are
+   * close enough to be worth a thumbnail comparison. A key's bucket of at most {@code cap} images
+   * is compared all-pairs (at most cap²/2 pairs, so candidates per image are bounded by keys × cap
+   * whatever the data).
    *
    * <p>A larger bucket (a coarse layout many distinct images share, or 20,000 re-encodings of one
    * placeholder image) is split deterministically: each member enters one sub-bucket per other
@@ -231,6 +224,10 @@ final class NearImageDedup {
    * so is a member of an oversized sub-bucket: a linear star, which connected components closes
    * into one cluster, so heavy clusters cost one pair per copy and key.
    *
+   * <p>Each key row carries its image's pHash and colour grid (56 bytes), so the limits apply where
+   * a bucket's pairs are formed: only the pairs within them are shuffled again (to merge a pair
+   * found under several keys), a few percent of the generated ones.
+   *
    * <p>Sizes: a node has at most {@value #MAX_KEYS} keys, so at most that many first-level and
    * {@value #MAX_KEYS} × ({@value #MAX_KEYS} − 1) / 2 sub-bucket memberships; pairs are bounded by
    * memberships × cap. No task holds a whole bucket: bucket sizes are counted by a partially
@@ -239,55 +236,98 @@ final class NearImageDedup {
    * small side, so adaptive query execution splits a skewed key's partition (its skew-join
    * handling).
    */
-  static Candidates candidates(Dataset<Row> nodes, int cap) {
-    Dataset<Row> keyed = nodes.select(col("id"), explode(col("k")).as("key"));
-    Level first = level(keyed, cap);
+  static Candidates candidates(
+      Dataset<Row> nodes, int cap, int phashDistance, int starPhashDistance) {
+    Dataset<Row> keyed = nodes.select(col("id"), explode(col("k")).as("key"), col("h"), col("c"));
+    Dataset<Row> signatures =
+        nodes.select(col("id").as("rid"), col("h").as("hr"), col("c").as("cr"));
+    Level level1 = level(keyed, signatures, cap, phashDistance, starPhashDistance);
     // Sub-buckets pair two oversized keys of a node: a pair that shares a key of a small bucket is
     // a candidate there already.
     Dataset<Row> members =
         keyed
-            .join(first.oversized().select(col("okey")), col("key").equalTo(col("okey")))
+            .join(level1.oversized().select(col("okey")), col("key").equalTo(col("okey")))
             .groupBy("id")
-            .agg(collect_list(col("key")).as("ok"))
+            .agg(collect_list(col("key")).as("ok"), first("h").as("h"), first("c").as("c"))
             .filter(size(col("ok")).geq(2));
     Dataset<Row> sub =
         members
-            .select(col("id"), col("ok"), explode(col("ok")).as("k1"))
-            .select(col("id"), col("k1"), explode(col("ok")).as("k2"))
+            .select(col("id"), col("h"), col("c"), explode(col("ok")).as("k1"), col("ok"))
+            .select(col("id"), col("h"), col("c"), col("k1"), explode(col("ok")).as("k2"))
             .filter(col("k1").lt(col("k2")))
-            .select(col("id"), xxhash64(col("k1"), col("k2")).as("key"));
-    Level second = level(sub, cap);
-    // A pair found both ways counts as an all-pairs candidate.
+            .select(col("id"), xxhash64(col("k1"), col("k2")).as("key"), col("h"), col("c"));
+    Level level2 = level(sub, signatures, cap, phashDistance, starPhashDistance);
+    // A pair found under several keys, or both ways, counts as an all-pairs candidate.
     Dataset<Row> pairs =
-        first.pairs().union(second.pairs()).groupBy("src", "dst").agg(min(col("star")).as("star"));
-    return new Candidates(pairs, first.oversized(), second.oversized());
+        level1.pairs().union(level2.pairs()).groupBy("src", "dst").agg(min(col("star")).as("star"));
+    return new Candidates(pairs, level1.counts(), level2.counts());
   }
 
   /** Most keys of one node (see {@link CandidateKeys#of}). */
   static final int MAX_KEYS =
       4 + CandidateKeys.FINE_REGIONS.length + CandidateKeys.COARSE_REGIONS.length;
 
-  private static Level level(Dataset<Row> keyed, int cap) {
-    Dataset<Row> sizes = keyed.groupBy("key").agg(count(lit(1)).as("n"), min("id").as("rep"));
+  /** Whether two images' pHash (h) and colour grid (c) are within the limits. */
+  private static Column close(Column ha, Column hb, Column ca, Column cb, int phashDistance) {
+    // The native bit count first: the colour UDF then runs on the few pairs it lets through.
+    return bit_count(ha.bitwiseXOR(hb))
+        .leq(lit(phashDistance))
+        .and(COLOUR_DISTANCE.apply(ca, cb).leq(lit(COLOUR_PREFILTER)));
+  }
+
+  private static final UserDefinedFunction COLOUR_DISTANCE =
+      udf((UDF2<byte[], byte[], Double>) PerceptualHash::colourDistance, DataTypes.DoubleType);
+
+  private static Level level(
+      Dataset<Row> keyed,
+      Dataset<Row> signatures,
+      int cap,
+      int phashDistance,
+      int starPhashDistance) {
+    Dataset<Row> sizes =
+        keyed
+            .groupBy("key")
+            .agg(count(lit(1)).as("n"), min("id").as("rep"))
+            .filter(col("n").gt(1))
+            .localCheckpoint();
+    Row counted =
+        sizes
+            .agg(
+                sum(when(col("n").leq(cap), col("n").multiply(col("n").minus(1)).divide(2)))
+                    .cast("long"),
+                sum(when(col("n").gt(cap), col("n").minus(1))).cast("long"),
+                count(when(col("n").gt(cap), lit(1))))
+            .first();
+    long all = counted.isNullAt(0) ? 0 : counted.getLong(0);
+    long star = counted.isNullAt(1) ? 0 : counted.getLong(1);
+    BucketCounts counts = new BucketCounts(all + star, star, counted.getLong(2));
     Dataset<Row> oversized =
         sizes.filter(col("n").gt(cap)).select(col("key").as("okey"), col("rep"));
     Dataset<Row> small =
         keyed.join(
-            sizes.filter(col("n").gt(1).and(col("n").leq(cap))).select(col("key").as("skey")),
+            sizes.filter(col("n").leq(cap)).select(col("key").as("skey")),
             col("key").equalTo(col("skey")));
-    Dataset<Row> a = small.select(col("id").as("src"), col("key").as("ka"));
-    Dataset<Row> b = small.select(col("id").as("dst"), col("key").as("kb"));
+    Dataset<Row> a =
+        small.select(
+            col("id").as("src"), col("key").as("ka"), col("h").as("ha"), col("c").as("ca"));
+    Dataset<Row> b =
+        small.select(
+            col("id").as("dst"), col("key").as("kb"), col("h").as("hb"), col("c").as("cb"));
     Dataset<Row> within =
         a.join(b, col("ka").equalTo(col("kb")).and(col("src").lt(col("dst"))))
+            .filter(close(col("ha"), col("hb"), col("ca"), col("cb"), phashDistance))
             .select(col("src"), col("dst"), lit(false).as("star"));
-    Dataset<Row> star =
+    Dataset<Row> stars =
         keyed
-            .join(oversized, col("key").equalTo(col("okey")))
+            .join(
+                oversized.join(signatures, col("rep").equalTo(col("rid"))),
+                col("key").equalTo(col("okey")))
             .filter(col("id").notEqual(col("rep")))
+            .filter(close(col("h"), col("hr"), col("c"), col("cr"), starPhashDistance))
             .select(
                 least(col("id"), col("rep")).as("src"),
                 greatest(col("id"), col("rep")).as("dst"),
                 lit(true).as("star"));
-    return new Level(within.union(star), oversized);
+    return new Level(within.union(stars), oversized, counts);
   }
 }

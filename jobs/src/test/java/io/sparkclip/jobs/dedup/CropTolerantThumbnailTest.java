@@ -130,6 +130,62 @@ class CropTolerantThumbnailTest {
   }
 
   @Test
+  void theCellBoundNeverExceedsTheCellDifferenceAndOnlyRejectsWhatTheDifferenceRejects()
+      throws Exception {
+    BufferedImage img = scene(21, 400, 300);
+    byte[] original = thumb(img);
+    java.util.List<byte[]> others = new java.util.ArrayList<>();
+    others.add(thumb(reencoded(img, 50)));
+    others.add(thumb(reencoded(ShapeRenderer.crop(img, 20, 6, 400 - 20 - 4, 300 - 6 - 15), 80)));
+    for (long seed = 300; seed < 306; seed++) {
+      others.add(thumb(scene(seed, 400, 300)));
+    }
+    SplittableRandom r = new SplittableRandom(5);
+    int n = CropTolerantThumbnail.SIZE;
+    long cells = 0;
+    long tight = 0;
+    int rejectedByBound = 0;
+    for (byte[] other : others) {
+      for (int trial = 0; trial < 6; trial++) {
+        double[] m = new double[4];
+        for (int i = 0; i < 4; i++) {
+          m[i] = trial == 0 ? 0 : r.nextDouble() * CropTolerantThumbnail.MAX_CROP;
+        }
+        // Positions as worstExceeds walks them, fractional and clamped at the borders.
+        for (int y = 0; y < n; y++) {
+          double py = (m[1] + (y + 0.5) / n * (1 - m[1] - m[3])) * n - 0.5;
+          for (int x = 0; x < n; x++) {
+            double px = (m[0] + (x + 0.5) / n * (1 - m[0] - m[2])) * n - 0.5;
+            int o = (y * n + x) * 3;
+            double bound = CropTolerantThumbnail.cellBound(original, other, o, px, py);
+            double cell = CropTolerantThumbnail.cell(original, other, o, px, py);
+            assertThat(bound)
+                .as("bound of cell (%d, %d) at margins %s", x, y, m)
+                .isLessThanOrEqualTo(cell);
+            cells++;
+            if (cell - bound < 2) {
+              tight++;
+            }
+          }
+        }
+        for (double limit : new double[] {8, 14, 28}) {
+          boolean bound = CropTolerantThumbnail.boundExceeds(original, other, m, limit);
+          boolean exact = CropTolerantThumbnail.worstExceeds(original, other, m, limit);
+          if (bound) {
+            rejectedByBound++;
+            assertThat(exact).as("the bound rejects only what the difference rejects").isTrue();
+          }
+        }
+      }
+    }
+    assertThat(cells).as("cells compared").isEqualTo(8L * 6 * n * n);
+    assertThat((double) tight / cells)
+        .as("share of cells whose bound is within 2 of the difference")
+        .isGreaterThan(0.5);
+    assertThat(rejectedByBound).as("decisions the bound made alone").isGreaterThan(20);
+  }
+
+  @Test
   void refusesThumbnailsOfTheWrongSize() {
     byte[] t = thumb(scene(1, 64, 64));
     assertThatThrownBy(() -> CropTolerantThumbnail.distance(t, new byte[12]))
