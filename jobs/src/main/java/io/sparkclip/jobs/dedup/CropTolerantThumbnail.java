@@ -117,8 +117,7 @@ public final class CropTolerantThumbnail {
   public static boolean within(byte[] a, byte[] b, double limit) {
     check(a);
     check(b);
-    double[] none = {0, 0, 0, 0};
-    if (!boundExceeds(a, b, none, limit) && !worstExceeds(a, b, none, limit)) {
+    if (!exceeds(a, b, new double[] {0, 0, 0, 0}, limit)) {
       return true;
     }
     double[] la = luma(a);

@@ -115,7 +115,7 @@ final class NearImageDedup {
     Candidates candidates =
         candidates(nodes, options.bucketCap(), options.phashDistance(), starDistance);
     Sparks.describe(spark, Stages.DEDUP, "image candidate pairs within pHash and colour limits");
-    Dataset<Row> prefiltered = candidates.pairs().select("src", "dst").localCheckpoint();
+    Dataset<Row> prefiltered = candidates.pairs().localCheckpoint();
     double limit = options.imageDistance();
     UserDefinedFunction sameImage =
         udf(
@@ -195,8 +195,8 @@ final class NearImageDedup {
   }
 
   /**
-   * Candidate pairs within the pHash and colour limits ({@code src < dst}, {@code star}: only from
-   * an oversized bucket's star) and the bucket counts of both levels.
+   * Candidate pairs within the pHash and colour limits ({@code src < dst}, each once) and the
+   * bucket counts of both levels.
    */
   record Candidates(Dataset<Row> pairs, BucketCounts first, BucketCounts second) {}
 
@@ -257,9 +257,8 @@ final class NearImageDedup {
             .filter(col("k1").lt(col("k2")))
             .select(col("id"), xxhash64(col("k1"), col("k2")).as("key"), col("h"), col("c"));
     Level level2 = level(sub, signatures, cap, phashDistance, starPhashDistance);
-    // A pair found under several keys, or both ways, counts as an all-pairs candidate.
-    Dataset<Row> pairs =
-        level1.pairs().union(level2.pairs()).groupBy("src", "dst").agg(min(col("star")).as("star"));
+    // A pair found under several keys, levels or as a star is compared once.
+    Dataset<Row> pairs = level1.pairs().union(level2.pairs()).distinct();
     return new Candidates(pairs, level1.counts(), level2.counts());
   }
 
@@ -316,7 +315,7 @@ final class NearImageDedup {
     Dataset<Row> within =
         a.join(b, col("ka").equalTo(col("kb")).and(col("src").lt(col("dst"))))
             .filter(close(col("ha"), col("hb"), col("ca"), col("cb"), phashDistance))
-            .select(col("src"), col("dst"), lit(false).as("star"));
+            .select(col("src"), col("dst"));
     Dataset<Row> stars =
         keyed
             .join(
@@ -325,9 +324,7 @@ final class NearImageDedup {
             .filter(col("id").notEqual(col("rep")))
             .filter(close(col("h"), col("hr"), col("c"), col("cr"), starPhashDistance))
             .select(
-                least(col("id"), col("rep")).as("src"),
-                greatest(col("id"), col("rep")).as("dst"),
-                lit(true).as("star"));
+                least(col("id"), col("rep")).as("src"), greatest(col("id"), col("rep")).as("dst"));
     return new Level(within.union(stars), oversized, counts);
   }
 }
