@@ -1,6 +1,7 @@
 package io.sparkclip.jobs;
 
 import io.sparkclip.jobs.cli.BalanceCommand;
+import io.sparkclip.jobs.cli.BasicFilterCommand;
 import io.sparkclip.jobs.cli.CurateCommand;
 import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.DemoCommand;
@@ -33,6 +34,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       InspectCommand.class,
       MatchQueriesCommand.class,
+      BasicFilterCommand.class,
       DedupCommand.class,
       BalanceCommand.class,
       EmbedCommand.class,

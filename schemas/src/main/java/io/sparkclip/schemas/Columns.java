@@ -115,6 +115,20 @@ public final class Columns {
   public static final String ROWS_BEFORE = "rows_before";
   public static final String ROWS_AFTER = "rows_after";
 
+  // --- basic-filter ---
+  /**
+   * The caption's language as Lingua identifies it among the candidate languages: an ISO 639-1 code
+   * such as {@code en}; null when Lingua cannot tell.
+   */
+  public static final String LANGUAGE = "language";
+
+  /**
+   * How clearly the caption is in {@link #LANGUAGE}: Lingua's relative distance between the most
+   * likely candidate language and the runner-up, in [0, 1] (1 when only one candidate is possible
+   * for the caption's characters; 0 when Lingua cannot tell).
+   */
+  public static final String LANGUAGE_CONFIDENCE = "language_confidence";
+
   // --- semdedup ---
   /** The k-means cluster of the row's embedding (semdedup); null without an embedding. */
   public static final String SEMANTIC_CLUSTER = "semantic_cluster";

@@ -11,6 +11,9 @@ public enum ErrorId {
   CONFIG_MISSING_KEY("The curate config lacks input or out."),
   CONFIG_UNKNOWN_STAGE("The curate config lists a stage that curate does not run."),
   CONFIG_UNKNOWN_KEY("The curate config has a key that no stage reads."),
+  CONFIG_STAGE_ORDER(
+      "The curate stages list names a stage twice, or puts a stage before the stage that writes"
+          + " a column it needs."),
 
   OPTION_MISSING("A required input path or option was not given."),
   OPTION_OUT_OF_RANGE("An option value is outside its allowed range."),

@@ -446,6 +446,16 @@ public final class Errors {
         "Use --url-key url or --url-key url_caption.");
   }
 
+  /** basic-filter --languages or --language-candidates names a code Lingua does not know. */
+  public static SparkclipException unknownLanguage(
+      String option, String code, Collection<String> known) {
+    return error(
+        ErrorId.OPTION_UNKNOWN_VALUE,
+        "Unknown language '" + code + "' in --" + option + ".",
+        "Languages are ISO 639-1 codes of the languages Lingua identifies: " + known + ".",
+        "Use codes from that list, e.g. --" + option + " en,de,fr.");
+  }
+
   /** dedup or semdedup --keep names an unknown policy. */
   public static SparkclipException unknownKeepPolicy(String policy) {
     return error(
@@ -517,8 +527,48 @@ public final class Errors {
     return error(
         ErrorId.CONFIG_UNKNOWN_STAGE,
         "Unknown stage '" + stage + "' in stages.",
-        "curate runs " + stages + ", in that order.",
+        "curate knows the stages " + stages + " and runs them in the order stages lists them.",
         "Remove it or spell it as listed.");
+  }
+
+  /** The config's stages list a stage twice. */
+  public static SparkclipException configStageTwice(String stage, List<String> stages) {
+    return error(
+        ErrorId.CONFIG_STAGE_ORDER,
+        "Stage '" + stage + "' is listed twice in stages " + stages + ".",
+        "Each stage runs once, with the options of its config section, into its own directory.",
+        "List each stage once.");
+  }
+
+  /**
+   * A stage of the config's stages needs a column that neither the input nor a stage before it
+   * writes; {@code writers} are the stages that write it, {@code fixed} the list with the first of
+   * them moved or added before the stage.
+   */
+  public static SparkclipException configStageOrder(
+      String stage,
+      int position,
+      String column,
+      List<String> stages,
+      List<String> writers,
+      List<String> fixed) {
+    return error(
+        ErrorId.CONFIG_STAGE_ORDER,
+        "Stage '"
+            + stage
+            + "' (number "
+            + position
+            + " in stages "
+            + stages
+            + ") needs column '"
+            + column
+            + "', which neither the input nor the stages before it write.",
+        "curate runs the stages in the order stages lists them, each reading what the one before"
+            + " it kept"
+            + (writers.isEmpty() ? "." : "; '" + column + "' is written by " + writers + "."),
+        writers.isEmpty()
+            ? "Curate input that has the column, or leave " + stage + " out of stages."
+            : "List " + writers.get(0) + " before " + stage + ", e.g. stages = " + fixed + ".");
   }
 
   // Query lists (match-queries).

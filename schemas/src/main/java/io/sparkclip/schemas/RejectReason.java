@@ -10,6 +10,43 @@ public final class RejectReason {
   /** match-queries: no query of the list occurs in the caption. */
   public static final String NO_QUERY_MATCH = "no_query_match";
 
+  /** basic-filter: the caption has fewer words than the minimum (DataComp: more than 2). */
+  public static final String CAPTION_TOO_FEW_WORDS = "caption_too_few_words";
+
+  /** basic-filter: the caption has more words than the maximum. */
+  public static final String CAPTION_TOO_MANY_WORDS = "caption_too_many_words";
+
+  /** basic-filter: the caption has fewer characters than the minimum (DataComp: more than 5). */
+  public static final String CAPTION_TOO_SHORT = "caption_too_short";
+
+  /** basic-filter: the caption has more characters than the maximum. */
+  public static final String CAPTION_TOO_LONG = "caption_too_long";
+
+  /** basic-filter: the image file has fewer bytes than the minimum (LAION: 5 KB). */
+  public static final String IMAGE_FILE_TOO_SMALL = "image_file_too_small";
+
+  /**
+   * basic-filter: the image's width and height cannot be read: no image reader recognises its
+   * header, or the header is cut short or invalid (metadata-only input: the width and height
+   * columns are null or not positive).
+   */
+  public static final String IMAGE_SIZE_UNREADABLE = "image_size_unreadable";
+
+  /** basic-filter: the image's shortest side is below the minimum (DataComp: 200 px). */
+  public static final String IMAGE_TOO_SMALL = "image_too_small";
+
+  /** basic-filter: longest over shortest side above the maximum (DataComp: 3). */
+  public static final String EXTREME_ASPECT_RATIO = "extreme_aspect_ratio";
+
+  /**
+   * basic-filter: the caption's language, as Lingua identifies it, is not one of those kept (or
+   * Lingua cannot tell).
+   */
+  public static final String CAPTION_LANGUAGE = "caption_language";
+
+  /** basic-filter: the caption is in a kept language, with a confidence below the minimum. */
+  public static final String LOW_LANGUAGE_CONFIDENCE = "low_language_confidence";
+
   /** dedup: same normalised URL (and caption, by default) as a kept row. */
   public static final String DUPLICATE_EXACT_URL = "duplicate_exact_url";
 

@@ -11,6 +11,7 @@ public final class Stages {
   private Stages() {}
 
   public static final String MATCH_QUERIES = "match-queries";
+  public static final String BASIC_FILTER = "basic-filter";
   public static final String DEDUP = "dedup";
   public static final String BALANCE = "balance";
   public static final String EMBED = "embed";
@@ -18,12 +19,16 @@ public final class Stages {
   public static final String FILTER = "filter";
   public static final String SEMDEDUP = "semdedup";
 
-  /** The curation stages in the order curate runs them. */
+  /**
+   * Every curation stage curate knows, in the order they usually run. curate runs the stages its
+   * config lists in the order it lists them; this order is the one the docs and messages show.
+   */
   public static final List<String> CURATION_ORDER =
-      List.of(MATCH_QUERIES, DEDUP, BALANCE, EMBED, SCORE, FILTER, SEMDEDUP);
+      List.of(MATCH_QUERIES, BASIC_FILTER, DEDUP, BALANCE, EMBED, SCORE, FILTER, SEMDEDUP);
 
   // --- values of the rejects' stage column ---
   public static final String REJECT_MATCH_QUERIES = "match_queries";
+  public static final String REJECT_BASIC_FILTER = "basic_filter";
   public static final String REJECT_DEDUP_INPUT = "dedup_input";
   public static final String REJECT_DEDUP_URL = "dedup_exact_url";
   public static final String REJECT_DEDUP_SHA = "dedup_exact_image";

@@ -15,9 +15,13 @@ import picocli.CommandLine.Option;
     name = "curate",
     mixinStandardHelpOptions = true,
     description = {
-      "The whole chain from one config file: match-queries -> dedup -> balance -> embed ->",
-      "score -> filter. Each stage keeps its output under <out>/<n>-<stage>/; <out>/_funnel.json",
-      "has rows in/out and rejects per stage and reason. Flags override the config file."
+      "The whole chain from one config file, by default match-queries -> dedup ->",
+      "balance -> embed -> score -> filter. 'stages' lists the stages to run, in the",
+      "order to run them, e.g. [match-queries, basic-filter, dedup, embed, score,",
+      "filter, balance]; a stage listed before the one whose columns it needs fails",
+      "before any work. Each stage keeps its output under <out>/<n>-<stage>/;",
+      "<out>/_funnel.json has rows in/out and rejects per stage and reason. Flags",
+      "override the config file."
     },
     footer = {
       "",

@@ -6,6 +6,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.sparkclip.jobs.balance.BalanceStage;
+import io.sparkclip.jobs.basicfilter.BasicFilterStage;
 import io.sparkclip.jobs.dedup.DedupStage;
 import io.sparkclip.jobs.embed.EmbedStage;
 import io.sparkclip.jobs.export.ExportJob;
@@ -16,6 +17,7 @@ import io.sparkclip.jobs.semdedup.SemDedupStage;
 import io.sparkclip.jobs.stage.ConsoleProgress;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
+import io.sparkclip.jobs.stage.InputFiles;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
@@ -27,6 +29,7 @@ import io.sparkclip.schemas.Stages;
 import java.io.File;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -39,11 +42,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code sparkclip curate}: the whole chain from one config file (HOCON, see {@code
- * conf/curate.example.conf}): match-queries → dedup → balance → embed → score → filter (→
- * semdedup). Each stage writes its own directory under {@code out} ({@code 1-match-queries/}, …),
- * the next stage reads its {@code data/}; {@code out/_funnel.json} has rows in/out and rejects per
- * stage and reason, and the console shows progress per stage. Stages can be left out of {@code
- * stages}; a left-out stage is skipped and the next one reads the previous output.
+ * conf/curate.example.conf}), by default match-queries → dedup → balance → embed → score → filter.
+ * {@code stages} lists the stages to run, in the order to run them (e.g. basic-filter before dedup
+ * and embed, balance last so that its cap counts the pairs that survived, as MetaCLIP advises);
+ * before any stage runs, each stage's required columns ({@link Stage#requires}) must be in the
+ * input or written by a stage listed before it ({@link Stage#writes}), so a score listed before
+ * embed fails at once. Each stage writes its own directory under {@code out} ({@code
+ * 1-match-queries/}, …), the next stage reads its {@code data/}; {@code out/_funnel.json} has rows
+ * in/out and rejects per stage and reason, and the console shows progress per stage.
  *
  * <p>A stage's options are the keys of its config section ({@code dedup { phash-distance = 6 }}),
  * then the top-level keys ({@code model}, {@code batch-size}, …), then the stage's own defaults:
@@ -53,7 +59,7 @@ import org.slf4j.LoggerFactory;
 public final class CurateJob {
   private static final Logger LOG = LoggerFactory.getLogger(CurateJob.class);
 
-  /** Stages run unless {@code stages} says otherwise (semdedup is opt-in). */
+  /** Stages run unless {@code stages} says otherwise (basic-filter and semdedup are opt-in). */
   public static final List<String> STAGES_DEFAULT =
       List.of(
           Stages.MATCH_QUERIES,
@@ -83,10 +89,11 @@ public final class CurateJob {
           ExportJob.Options.ROWS_PER_PART,
           StageKeys.OUT);
 
-  /** Every stage curate can run, in the order it runs them. */
+  /** Every stage curate can run, in {@link Stages#CURATION_ORDER}. */
   static final List<Stage<?>> ALL =
       List.of(
           new MatchQueriesStage(),
+          new BasicFilterStage(),
           new DedupStage(),
           new BalanceStage(),
           new EmbedStage(),
@@ -153,9 +160,14 @@ public final class CurateJob {
         throw Errors.configMissingKey(k);
       }
     }
-    for (String s : stages(c)) {
+    List<String> stages = stages(c);
+    Set<String> seen = new java.util.HashSet<>();
+    for (String s : stages) {
       if (!Stages.CURATION_ORDER.contains(s)) {
         throw Errors.configUnknownStage(s, Stages.CURATION_ORDER);
+      }
+      if (!seen.add(s)) {
+        throw Errors.configStageTwice(s, stages);
       }
     }
   }
@@ -175,18 +187,15 @@ public final class CurateJob {
     return StageConf.of(section.withFallback(top), "curate config, " + stage);
   }
 
-  /** The enabled stages with their options, input and output directories, in run order. */
+  /** The listed stages with their options, input and output directories, in the listed order. */
   public List<Planned<?>> plan() {
-    Set<String> enabled = Set.copyOf(stages(conf));
     String out = conf.getString(StageKeys.OUT);
     String current = conf.getString(StageKeys.INPUT);
     List<Planned<?>> plan = new ArrayList<>();
     checkKeys();
     int n = 0;
-    for (Stage<?> stage : ALL) {
-      if (!enabled.contains(stage.name())) {
-        continue;
-      }
+    for (String name : stages(conf)) {
+      Stage<?> stage = byName(name);
       n++;
       String dir = new Path(out, n + "-" + stage.name()).toString();
       StageConf c =
@@ -202,6 +211,47 @@ public final class CurateJob {
 
   private static <O> Planned<O> planned(Stage<O> stage, StageConf c, String dir) {
     return new Planned<>(stage, stage.options(c), dir);
+  }
+
+  private static Stage<?> byName(String name) {
+    return ALL.stream()
+        .filter(s -> s.name().equals(name))
+        .findFirst()
+        .orElseThrow(() -> Errors.configUnknownStage(name, Stages.CURATION_ORDER));
+  }
+
+  private static <O> Set<String> requires(Planned<O> p) {
+    return p.stage().requires(p.options());
+  }
+
+  /**
+   * Fails with {@code CONFIG_STAGE_ORDER} when a planned stage needs a column that neither the
+   * input ({@code inputColumns}) nor a stage before it writes: score before embed would otherwise
+   * fail only after the stages before it ran, perhaps for hours. Names compare case-insensitively,
+   * as Spark resolves them.
+   */
+  static void checkOrder(List<Planned<?>> plan, Collection<String> inputColumns) {
+    Set<String> available = new java.util.HashSet<>();
+    inputColumns.forEach(c -> available.add(c.toLowerCase(Locale.ROOT)));
+    List<String> names = plan.stream().map(p -> p.stage().name()).toList();
+    for (int i = 0; i < plan.size(); i++) {
+      Planned<?> p = plan.get(i);
+      for (String column : new java.util.TreeSet<>(requires(p))) {
+        if (available.contains(column.toLowerCase(Locale.ROOT))) {
+          continue;
+        }
+        List<String> writers =
+            ALL.stream().filter(s -> s.writes().contains(column)).map(Stage::name).toList();
+        // The suggested list: the first writer moved (or added) just before the stage.
+        List<String> fixed = new ArrayList<>(names);
+        if (!writers.isEmpty()) {
+          fixed.remove(writers.get(0));
+          fixed.add(fixed.indexOf(p.stage().name()), writers.get(0));
+        }
+        throw Errors.configStageOrder(p.stage().name(), i + 1, column, names, writers, fixed);
+      }
+      p.stage().writes().forEach(c -> available.add(c.toLowerCase(Locale.ROOT)));
+    }
   }
 
   /**
@@ -243,6 +293,12 @@ public final class CurateJob {
   public List<StageResult> run() {
     long start = System.nanoTime();
     List<Planned<?>> plan = plan();
+    // The input's schema only (Parquet footers, no rows): whether the input already has columns a
+    // stage needs, e.g. embeddings for score.
+    String input = conf.getString(StageKeys.INPUT);
+    checkOrder(
+        plan,
+        List.of(InputFiles.read(spark, Paths.resolveInput(spark, input)).schema().fieldNames()));
     ExportJob.Options export = exportOptions(plan);
     if (export != null) {
       export.validate(); // a bad format fails before the stages run

@@ -4,9 +4,11 @@ import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Stages;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -49,5 +51,15 @@ public final class EmbedStage implements Stage<EmbedJob.Options> {
         Map.of(),
         details,
         (System.nanoTime() - start) / 1e9);
+  }
+
+  @Override
+  public Set<String> writes() {
+    return Set.of(
+        Columns.IMAGE_EMBEDDING,
+        Columns.TEXT_EMBEDDING,
+        Columns.EMBED_STATUS,
+        Columns.EMBED_ERROR,
+        Columns.MODEL_ID);
   }
 }

@@ -3,7 +3,9 @@ package io.sparkclip.jobs.match;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Stages;
+import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /** match-queries as a {@link Stage}. */
@@ -23,5 +25,10 @@ public final class MatchQueriesStage implements Stage<MatchQueriesJob.Options> {
   @Override
   public CurationSummary run(SparkSession spark, MatchQueriesJob.Options options) {
     return new MatchQueriesJob(spark, options).run();
+  }
+
+  @Override
+  public Set<String> writes() {
+    return Set.of(Columns.QUERY, Columns.MATCHED_QUERIES);
   }
 }

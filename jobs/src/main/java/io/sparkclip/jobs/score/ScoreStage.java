@@ -3,8 +3,10 @@ package io.sparkclip.jobs.score;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.Stages;
+import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /** {@code score} as a {@link Stage}. */
@@ -30,5 +32,22 @@ public final class ScoreStage implements Stage<ScoreJob.Options> {
   @Override
   public CurationSummary run(SparkSession spark, ScoreJob.Options options) {
     return new ScoreJob(spark, options).run();
+  }
+
+  @Override
+  public Set<String> writes() {
+    return Set.of(
+        Columns.CLIP_SCORE,
+        Columns.QUERY_SCORE,
+        Columns.IMAGE_RANK,
+        Columns.TEXT_RANK,
+        Columns.GROUP_ID,
+        Columns.GROUP_SIZE,
+        Columns.GROUP_LOSS);
+  }
+
+  @Override
+  public Set<String> requires(ScoreJob.Options options) {
+    return Set.of(Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING);
   }
 }

@@ -3,7 +3,9 @@ package io.sparkclip.jobs.semdedup;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageConf;
+import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Stages;
+import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /** {@code semdedup} as a {@link Stage}. */
@@ -23,5 +25,15 @@ public final class SemDedupStage implements Stage<SemDedupJob.Options> {
   @Override
   public CurationSummary run(SparkSession spark, SemDedupJob.Options options) {
     return new SemDedupJob(spark, options).run();
+  }
+
+  @Override
+  public Set<String> writes() {
+    return Set.of(Columns.SEMANTIC_CLUSTER, Columns.SEMANTIC_GROUP);
+  }
+
+  @Override
+  public Set<String> requires(SemDedupJob.Options options) {
+    return Set.of(options.embeddingCol());
   }
 }

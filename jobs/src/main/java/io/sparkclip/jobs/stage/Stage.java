@@ -19,6 +19,23 @@ public interface Stage<O> {
 
   CurationSummary run(SparkSession spark, O options);
 
+  /**
+   * Columns the stage adds to the rows it keeps. curate uses them to tell which stage must run
+   * before a stage that {@link #requires} one of them.
+   */
+  default Set<String> writes() {
+    return Set.of();
+  }
+
+  /**
+   * Columns the stage's input must have, with these options: present in curate's input or written
+   * by a stage listed before it. curate checks this before any stage runs; the stage itself checks
+   * its actual input again when it runs.
+   */
+  default Set<String> requires(O options) {
+    return Set.of();
+  }
+
   /** Every option key the stage reads: what {@link #options} asks of an empty conf. */
   default Set<String> keys() {
     StageConf probe = StageConf.empty();

@@ -27,6 +27,7 @@ class StageDefaultsTest {
 
   static {
     COMMANDS.put(Stages.MATCH_QUERIES, MatchQueriesCommand::new);
+    COMMANDS.put(Stages.BASIC_FILTER, BasicFilterCommand::new);
     COMMANDS.put(Stages.DEDUP, DedupCommand::new);
     COMMANDS.put(Stages.BALANCE, BalanceCommand::new);
     COMMANDS.put(Stages.EMBED, EmbedCommand::new);
@@ -107,6 +108,49 @@ class StageDefaultsTest {
     assertThat(fromCommand)
         .as("and they differ from the defaults")
         .isNotEqualTo(commandOptions(Stages.DEDUP, "/raw", p.dir()));
+  }
+
+  @Test
+  void basicFilterFlagsAndConfigKeysAreTheSameOptions() {
+    Map<String, String> top = top();
+    top.put("basic-filter.min-image-side", "100");
+    top.put("basic-filter.max-aspect-ratio", "0");
+    top.put("basic-filter.min-image-bytes", "5120");
+    top.put("basic-filter.max-caption-words", "40");
+    top.put("basic-filter.min-language-confidence", "0.1");
+    Config conf =
+        CurateJob.load(null, top)
+            .withValue(
+                "basic-filter.languages", ConfigValueFactory.fromIterable(List.of("en", "de")))
+            .withValue(
+                "basic-filter.language-candidates",
+                ConfigValueFactory.fromIterable(List.of("en", "de", "fr")))
+            .withValue(
+                CurateJob.STAGES, ConfigValueFactory.fromIterable(List.of(Stages.BASIC_FILTER)));
+    CurateJob.Planned<?> p = new CurateJob(null, conf).plan().get(0);
+    Object fromCommand =
+        commandOptions(
+            Stages.BASIC_FILTER,
+            "/raw",
+            p.dir(),
+            "--languages",
+            "en,de",
+            "--language-candidates",
+            "en,de,fr",
+            "--min-image-side",
+            "100",
+            "--max-aspect-ratio",
+            "0",
+            "--min-image-bytes",
+            "5120",
+            "--max-caption-words",
+            "40",
+            "--min-language-confidence",
+            "0.1");
+    assertThat(fromCommand).as("basic-filter flags == config keys").isEqualTo(p.options());
+    assertThat(fromCommand)
+        .as("and they differ from the defaults")
+        .isNotEqualTo(commandOptions(Stages.BASIC_FILTER, "/raw", p.dir()));
   }
 
   @Test
