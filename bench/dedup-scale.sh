@@ -18,7 +18,8 @@
 # Wall time includes JVM and Spark start-up. Driver and executors are one JVM (local mode), so
 # peak RSS is both.
 # Environment: BENCH_WORK (keep data there and reuse generated inputs of the same size; default a
-# temporary folder removed at exit), SPARKCLIP_DRIVER_MEMORY (heap, default 6g).
+# temporary folder removed at exit), SPARKCLIP_DRIVER_MEMORY (heap, default 6g), BENCH_SEMDEDUP
+# (default 1; 0 leaves out embed and semdedup, for a dedup-only run).
 # The jar and the bench classes are built once and copied, so editing sources while it runs does
 # not change what is measured. Needs bash, /usr/bin/time, java 17, mvn and python3.
 set -euo pipefail
@@ -35,6 +36,7 @@ for n in ${heavy:-} ${sizes[@]+"${sizes[@]}"}; do
   [[ "$n" =~ ^[1-9][0-9]*$ ]] || { echo "not a row count: $n" >&2; exit 2; }
 done
 mem="${SPARKCLIP_DRIVER_MEMORY:-6g}"
+semdedup="${BENCH_SEMDEDUP:-1}"
 model="$root/models/sparkclip-demo-clip"
 sides=(--min-side 64 --max-side 320)
 work="${BENCH_WORK:-$(mktemp -d /tmp/sparkclip-bench-dedup.XXXXXX)}"
@@ -203,10 +205,13 @@ for rows in "${sizes[@]}"; do
   summary "$work/dedup-$rows" | sed 's/^/  /'
   bench DedupRecallBench "$raw" "$work/dedup-$rows" 2>>"$work/recall.log" | sed 's/^/  /' |
     tee "$work/recall-$rows.txt"
+  [[ "$semdedup" == 0 ]] && continue
   stage embed "$rows" sc embed "$raw" --model "$model" --out "$work/embed-$rows" --overwrite
   stage semdedup "$rows" sc semdedup "$work/embed-$rows" --out "$work/semdedup-$rows" --overwrite
   grep -E '^ +(rows|accounting)' "$work/semdedup-$rows.log" | sed 's/^ */  /' || true
 done
+# Figures of a stage left out print as n/a.
+opt() { if [[ "$semdedup" != 0 ]]; then "$1" "$2"; else echo n/a; fi; }
 
 echo
 printf '%9s %8s %8s %11s %9s %9s %10s %9s %8s\n' rows "floor s" "dedup s" "near-image" \
@@ -214,14 +219,14 @@ printf '%9s %8s %8s %11s %9s %9s %10s %9s %8s\n' rows "floor s" "dedup s" "near-
 for rows in "${sizes[@]}"; do
   printf '%9d %8s %8s %11s %9s %9s %10s %9s %8s\n' "$rows" "$(secs "floor-$rows")" \
     "$(secs "dedup-$rows")" "$(val "$work/dedup-$rows" share)" "$(gb "dedup-$rows")" \
-    "$(val "$work/dedup-$rows" cpr)" "$(secs "semdedup-$rows")" "$(gb "semdedup-$rows")" \
-    "$(secs "embed-$rows")"
+    "$(val "$work/dedup-$rows" cpr)" "$(opt secs "semdedup-$rows")" \
+    "$(opt gb "semdedup-$rows")" "$(opt secs "embed-$rows")"
 done
-python3 - "$work" "${sizes[@]}" <<'EOF'
+python3 - "$work" "$semdedup" "${sizes[@]}" <<'EOF'
 import math, sys
-work, sizes = sys.argv[1], [int(x) for x in sys.argv[2:]]
+work, sizes = sys.argv[1], [int(x) for x in sys.argv[3:]]
 t = lambda s, n: float(open("%s/%s-%d.secs" % (work, s, n)).read())
-for s in ("dedup", "semdedup", "floor"):
+for s in ("dedup", "semdedup", "floor") if sys.argv[2] != "0" else ("dedup", "floor"):
     if len(set(sizes)) < 2:
         print("scaling exponent %-9s n/a (needs two sizes)" % s)
         continue

@@ -48,11 +48,12 @@ final class CandidateKeys {
     for (int band = 0; band < 4; band++) {
       keys[k++] = key(band, (phash >>> (16 * band)) & 0xFFFFL);
     }
+    double[] luma = CropTolerantThumbnail.luma(thumbnail);
     for (double[] m : FINE_REGIONS) {
-      keys[k++] = key(4, PerceptualHash.layoutHash(thumbnail, FINE_LOW, m[0], m[1], m[2], m[3]));
+      keys[k++] = key(4, PerceptualHash.layoutHash(luma, FINE_LOW, m[0], m[1], m[2], m[3]));
     }
     for (double[] m : COARSE_REGIONS) {
-      keys[k++] = key(5, PerceptualHash.layoutHash(thumbnail, COARSE_LOW, m[0], m[1], m[2], m[3]));
+      keys[k++] = key(5, PerceptualHash.layoutHash(luma, COARSE_LOW, m[0], m[1], m[2], m[3]));
     }
     return Arrays.stream(keys).distinct().toArray();
   }

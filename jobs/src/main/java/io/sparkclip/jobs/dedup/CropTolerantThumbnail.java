@@ -50,6 +50,12 @@ public final class CropTolerantThumbnail {
   /** Residual misalignment allowed per cell, in cells. */
   private static final double SLACK = 0.5;
 
+  /** Sub-cell offsets of the residual misalignment, per axis (declared before the tables). */
+  private static final double[] OFFSETS = {-SLACK, 0, SLACK};
+
+  /** Index of the zero offset in {@link #OFFSETS}. */
+  private static final int CENTRE = 1;
+
   /** Grid step of the profile search; the descent refines down to a quarter of it. */
   private static final double STEP = 0.005;
 
@@ -120,6 +126,10 @@ public final class CropTolerantThumbnail {
     if (!exceeds(a, b, new double[] {0, 0, 0, 0}, limit)) {
       return true;
     }
+    // Most distinct pairs that pass the pHash and colour limits stop here, before the profile fit.
+    if (everyAlignmentExceeds(a, b, limit) && everyAlignmentExceeds(b, a, limit)) {
+      return false;
+    }
     double[] la = luma(a);
     double[] lb = luma(b);
     double[] pab = profileMargins(la, lb);
@@ -134,6 +144,124 @@ public final class CropTolerantThumbnail {
     double[] ab = refine(la, lb, pab);
     double[] ba = refine(lb, la, pba);
     return ab[4] <= ba[4] ? !exceeds(a, b, ab, limit) : !exceeds(b, a, ba, limit);
+  }
+
+  /**
+   * Whether {@link #worstExceeds} exceeds {@code limit} at every margins the crop search can reach
+   * (each side in [0, {@link #MAX_CROP}]): a lower bound of every alignment's cell differences.
+   * Whatever the margins, cell (x, y) of the crop is compared with bilinear samples of the full
+   * thumbnail within half a cell of a position in a fixed range ({@link #REACH_LOW} to {@link
+   * #REACH_HIGH}: about six cells per axis), so per channel its difference is at least the distance
+   * of its value to the range of those cells; the mean of the largest {@link #WORST_FRACTION} of
+   * these bounds is at most that of any alignment's differences. Pairs of distinct images whose
+   * shapes or colours differ in more than a few percent of the cells stop here, before the profile
+   * fit and the crop search.
+   */
+  static boolean everyAlignmentExceeds(byte[] crop, byte[] full, double limit) {
+    int cells = SIZE * SIZE;
+    // Per channel, the range of full over each cell's reach along its row, computed row by row as
+    // the crop's rows need them (most distinct pairs stop within the first rows).
+    int[] rowLo = new int[cells * CHANNELS];
+    int[] rowHi = new int[cells * CHANNELS];
+    int rowsDone = 0;
+    int worst = (int) Math.ceil(cells * WORST_FRACTION);
+    // Rounding of the sums in the other orders the exact checks use stays far below this margin.
+    double bound = (limit + 1e-6) * worst;
+    double[] heap = new double[worst];
+    int size = 0;
+    double sum = 0;
+    for (int y = 0; y < SIZE; y++) {
+      for (; rowsDone <= REACH_HIGH[y]; rowsDone++) {
+        rowRanges(full, rowsDone, rowLo, rowHi);
+      }
+      int first = REACH_LOW[y];
+      int last = REACH_HIGH[y];
+      for (int x = 0; x < SIZE; x++) {
+        int o = (y * SIZE + x) * CHANNELS;
+        double d = 0;
+        for (int c = 0; c < CHANNELS; c++) {
+          int min = 255;
+          int max = 0;
+          for (int r = first; r <= last; r++) {
+            int i = (r * SIZE + x) * CHANNELS + c;
+            min = Math.min(min, rowLo[i]);
+            max = Math.max(max, rowHi[i]);
+          }
+          int v = crop[o + c] & 0xff;
+          d += v < min ? min - v : v > max ? v - max : 0;
+        }
+        d /= CHANNELS;
+        if (size < worst) {
+          heap[size] = d;
+          siftUp(heap, size++);
+          sum += d;
+        } else if (d > heap[0]) {
+          sum += d - heap[0];
+          heap[0] = d;
+          siftDown(heap, size);
+        } else {
+          continue;
+        }
+        if (size == worst && sum > bound) {
+          return true;
+        }
+      }
+    }
+    return sum > bound;
+  }
+
+  /**
+   * The smallest and largest value of row {@code y} of {@code full}, per channel, over each cell's
+   * reach along the row. A reach spans {@value #REACH_MIN_WIDTH} to {@value #REACH_MAX_WIDTH}
+   * cells, so its extremes are those of two overlapping runs of four.
+   */
+  private static void rowRanges(byte[] full, int y, int[] lo, int[] hi) {
+    int[] fourLo = new int[SIZE * CHANNELS];
+    int[] fourHi = new int[SIZE * CHANNELS];
+    int r = y * SIZE * CHANNELS;
+    for (int i = 0; i + 3 * CHANNELS < SIZE * CHANNELS; i++) {
+      int a = full[r + i] & 0xff;
+      int b = full[r + i + CHANNELS] & 0xff;
+      int c = full[r + i + 2 * CHANNELS] & 0xff;
+      int d = full[r + i + 3 * CHANNELS] & 0xff;
+      fourLo[i] = Math.min(Math.min(a, b), Math.min(c, d));
+      fourHi[i] = Math.max(Math.max(a, b), Math.max(c, d));
+    }
+    for (int x = 0; x < SIZE; x++) {
+      int a = REACH_LOW[x] * CHANNELS;
+      int b = (REACH_HIGH[x] - 3) * CHANNELS;
+      for (int c = 0; c < CHANNELS; c++) {
+        lo[r + x * CHANNELS + c] = Math.min(fourLo[a + c], fourLo[b + c]);
+        hi[r + x * CHANNELS + c] = Math.max(fourHi[a + c], fourHi[b + c]);
+      }
+    }
+  }
+
+  /** Narrowest and widest reach (checked when the class loads). */
+  static final int REACH_MIN_WIDTH = 4;
+
+  static final int REACH_MAX_WIDTH = 8;
+
+  /**
+   * First and last cell of the full thumbnail that cell {@code c} of a crop can be compared with
+   * along one axis, over every margins in [0, {@link #MAX_CROP}] and offset within {@link #SLACK}:
+   * the position is smallest with no margin before and the largest after, largest the other way
+   * round; widened by a rounding margin.
+   */
+  private static final int[] REACH_LOW = new int[SIZE];
+
+  private static final int[] REACH_HIGH = new int[SIZE];
+
+  static {
+    for (int c = 0; c < SIZE; c++) {
+      REACH_LOW[c] = (int) clamp(position(0, 1 - MAX_CROP, c) - SLACK - 1e-6);
+      REACH_HIGH[c] =
+          Math.min(SIZE - 1, (int) clamp(position(MAX_CROP, 1 - MAX_CROP, c) + SLACK + 1e-6) + 1);
+      int width = REACH_HIGH[c] - REACH_LOW[c] + 1;
+      if (width < REACH_MIN_WIDTH || width > REACH_MAX_WIDTH) {
+        throw new IllegalStateException("reach of cell " + c + " spans " + width + " cells");
+      }
+    }
   }
 
   /** {@link #worstExceeds}, decided by the cheaper lower bound where that suffices. */
@@ -220,26 +348,41 @@ public final class CropTolerantThumbnail {
    * The margins (low, high) of {@code full} whose resampled profile best matches {@code crop}'s.
    */
   static double[] fitProfile(double[] crop, double[] full) {
-    int steps = (int) Math.round(MAX_CROP / STEP);
     double best = Double.MAX_VALUE;
     double[] arg = {0, 0};
-    for (int i = 0; i <= steps; i++) {
-      double lo = i * STEP;
-      for (int j = 0; j <= steps; j++) {
-        double hi = j * STEP;
-        double scale = 1 - lo - hi;
+    for (int i = 0; i <= PROFILE_STEPS; i++) {
+      for (int j = 0; j <= PROFILE_STEPS; j++) {
+        Grid g = PROFILE_GRIDS[i * (PROFILE_STEPS + 1) + j];
         double s = 0;
         for (int x = 0; x < SIZE && s < best; x++) {
-          s += Math.abs(crop[x] - sample(full, 1, 0, position(lo, scale, x)));
+          int k = x * OFFSETS.length + CENTRE;
+          double a = g.weight[k];
+          s += Math.abs(crop[x] - (full[g.low[k]] * (1 - a) + full[g.high[k]] * a));
         }
         if (s < best) {
           best = s;
-          arg[0] = lo;
-          arg[1] = hi;
+          arg[0] = i * STEP;
+          arg[1] = j * STEP;
         }
       }
     }
     return arg;
+  }
+
+  /** Margins per side the profile search tries: 0, {@link #STEP}, … {@link #MAX_CROP}. */
+  private static final int PROFILE_STEPS = (int) Math.round(MAX_CROP / STEP);
+
+  /** The sampling grid of every (low, high) margins pair the profile search tries. */
+  private static final Grid[] PROFILE_GRIDS = new Grid[(PROFILE_STEPS + 1) * (PROFILE_STEPS + 1)];
+
+  static {
+    for (int i = 0; i <= PROFILE_STEPS; i++) {
+      for (int j = 0; j <= PROFILE_STEPS; j++) {
+        double lo = i * STEP;
+        double hi = j * STEP;
+        PROFILE_GRIDS[i * (PROFILE_STEPS + 1) + j] = new Grid(lo, 1 - lo - hi);
+      }
+    }
   }
 
   /** Where cell {@code i} of the crop lies in the full thumbnail, in cell coordinates. */
@@ -247,35 +390,30 @@ public final class CropTolerantThumbnail {
     return (margin + (i + 0.5) / SIZE * scale) * SIZE - 0.5;
   }
 
-  /** Linear interpolation along a line of {@code SIZE} values spaced {@code stride} apart. */
-  private static double sample(double[] v, int stride, int offset, double pos) {
-    double f = Math.min(SIZE - 1.0, Math.max(0, pos));
-    int i = (int) f;
-    int j = Math.min(SIZE - 1, i + 1);
-    double a = f - i;
-    return v[offset + i * stride] * (1 - a) + v[offset + j * stride] * a;
-  }
-
   /**
    * Mean absolute luma difference of {@code crop} against {@code full} cut by margins {@code m};
    * stops early (returning {@link Double#MAX_VALUE}) once above {@code bound}.
    */
   static double error(double[] crop, double[] full, double[] m, double bound) {
-    double sx = 1 - m[0] - m[2];
-    double sy = 1 - m[1] - m[3];
+    Grid gx = new Grid(m[0], 1 - m[0] - m[2]);
+    Grid gy = new Grid(m[1], 1 - m[1] - m[3]);
     double limit = bound * SIZE * SIZE;
     double[] rowsAtY = new double[SIZE];
     double s = 0;
     for (int y = 0; y < SIZE; y++) {
-      double fy = Math.min(SIZE - 1.0, Math.max(0, position(m[1], sy, y)));
-      int y0 = (int) fy;
-      int y1 = Math.min(SIZE - 1, y0 + 1);
-      double ay = fy - y0;
+      int g = y * OFFSETS.length + CENTRE;
+      int y0 = gy.low[g];
+      int y1 = gy.high[g];
+      double ay = gy.weight[g];
       for (int x = 0; x < SIZE; x++) {
         rowsAtY[x] = full[y0 * SIZE + x] * (1 - ay) + full[y1 * SIZE + x] * ay;
       }
       for (int x = 0; x < SIZE; x++) {
-        s += Math.abs(crop[y * SIZE + x] - sample(rowsAtY, 1, 0, position(m[0], sx, x)));
+        int k = x * OFFSETS.length + CENTRE;
+        double ax = gx.weight[k];
+        s +=
+            Math.abs(
+                crop[y * SIZE + x] - (rowsAtY[gx.low[k]] * (1 - ax) + rowsAtY[gx.high[k]] * ax));
       }
       if (s > limit) {
         return Double.MAX_VALUE;
@@ -306,8 +444,8 @@ public final class CropTolerantThumbnail {
 
   private static boolean worstExceeds(
       byte[] crop, byte[] full, double[] m, double limit, boolean lowerBound) {
-    double sx = 1 - m[0] - m[2];
-    double sy = 1 - m[1] - m[3];
+    Grid gx = new Grid(m[0], 1 - m[0] - m[2]);
+    Grid gy = new Grid(m[1], 1 - m[1] - m[3]);
     int worst = (int) Math.ceil(SIZE * SIZE * WORST_FRACTION);
     double bound = limit * worst;
     // Min-heap of the largest cell differences so far, and their sum.
@@ -315,11 +453,10 @@ public final class CropTolerantThumbnail {
     int size = 0;
     double sum = 0;
     for (int y = 0; y < SIZE; y++) {
-      double py = position(m[1], sy, y);
       for (int x = 0; x < SIZE; x++) {
         int o = (y * SIZE + x) * CHANNELS;
-        double px = position(m[0], sx, x);
-        double d = lowerBound ? cellBound(crop, full, o, px, py) : cell(crop, full, o, px, py);
+        double d =
+            lowerBound ? cellBound(crop, full, o, gx, x, gy, y) : cell(crop, full, o, gx, x, gy, y);
         if (size < worst) {
           heap[size] = d;
           siftUp(heap, size++);
@@ -372,22 +509,25 @@ public final class CropTolerantThumbnail {
 
   /** Difference of one crop cell from the full thumbnail at (px, py), within the slack. */
   static double cell(byte[] crop, byte[] full, int o, double px, double py) {
+    return cell(crop, full, o, new Grid(new double[] {px}), 0, new Grid(new double[] {py}), 0);
+  }
+
+  /** {@link #cell(byte[], byte[], int, double, double)} at cell ({@code x}, {@code y}) of grids. */
+  private static double cell(byte[] crop, byte[] full, int o, Grid gx, int x, Grid gy, int y) {
     int cr = crop[o] & 0xff;
     int cg = crop[o + 1] & 0xff;
     int cb = crop[o + 2] & 0xff;
     double best = Double.MAX_VALUE;
-    for (double oy : OFFSETS) {
+    for (int ky = y * OFFSETS.length; ky < (y + 1) * OFFSETS.length; ky++) {
       // The bilinear weights of an offset are shared by the three channels (as sample() computes
       // them, so the result is the same to the last bit).
-      double fy = Math.min(SIZE - 1.0, Math.max(0, py + oy));
-      int y0 = (int) fy;
-      int y1 = Math.min(SIZE - 1, y0 + 1);
-      double ay = fy - y0;
-      for (double ox : OFFSETS) {
-        double fx = Math.min(SIZE - 1.0, Math.max(0, px + ox));
-        int x0 = (int) fx;
-        int x1 = Math.min(SIZE - 1, x0 + 1);
-        double ax = fx - x0;
+      int y0 = gy.low[ky];
+      int y1 = gy.high[ky];
+      double ay = gy.weight[ky];
+      for (int kx = x * OFFSETS.length; kx < (x + 1) * OFFSETS.length; kx++) {
+        int x0 = gx.low[kx];
+        int x1 = gx.high[kx];
+        double ax = gx.weight[kx];
         int i00 = (y0 * SIZE + x0) * CHANNELS;
         int i01 = (y0 * SIZE + x1) * CHANNELS;
         int i10 = (y1 * SIZE + x0) * CHANNELS;
@@ -401,7 +541,47 @@ public final class CropTolerantThumbnail {
     return best;
   }
 
-  private static final double[] OFFSETS = {-SLACK, 0, SLACK};
+  /**
+   * Where the offsets of each cell along one axis sample the full thumbnail: for cell {@code c} and
+   * offset {@code k} (index {@code c * 3 + k}) the two cells a linear interpolation reads and the
+   * weight of the second. Computed once per alignment instead of once per cell and row, with the
+   * same arithmetic, so every sample is the same to the last bit.
+   */
+  private static final class Grid {
+    final int[] low;
+    final int[] high;
+    final double[] weight;
+
+    /** The grid of an alignment: cell {@code c} at {@code position(margin, scale, c)}. */
+    Grid(double margin, double scale) {
+      this(positions(margin, scale));
+    }
+
+    Grid(double[] positions) {
+      int n = positions.length * OFFSETS.length;
+      low = new int[n];
+      high = new int[n];
+      weight = new double[n];
+      for (int c = 0; c < positions.length; c++) {
+        for (int k = 0; k < OFFSETS.length; k++) {
+          double f = clamp(positions[c] + OFFSETS[k]);
+          int i = (int) f;
+          int g = c * OFFSETS.length + k;
+          low[g] = i;
+          high[g] = Math.min(SIZE - 1, i + 1);
+          weight[g] = f - i;
+        }
+      }
+    }
+
+    private static double[] positions(double margin, double scale) {
+      double[] p = new double[SIZE];
+      for (int c = 0; c < SIZE; c++) {
+        p[c] = position(margin, scale, c);
+      }
+      return p;
+    }
+  }
 
   /**
    * A lower bound of {@link #cell}: every offset's bilinear sample lies between the smallest and
@@ -410,18 +590,23 @@ public final class CropTolerantThumbnail {
    * channels' mean at least the mean of those distances.
    */
   static double cellBound(byte[] crop, byte[] full, int o, double px, double py) {
-    int xa = (int) clamp(px - SLACK);
-    int xb = Math.min(SIZE - 1, (int) clamp(px + SLACK) + 1);
-    int ya = (int) clamp(py - SLACK);
-    int yb = Math.min(SIZE - 1, (int) clamp(py + SLACK) + 1);
+    return cellBound(crop, full, o, new Grid(new double[] {px}), 0, new Grid(new double[] {py}), 0);
+  }
+
+  private static double cellBound(byte[] crop, byte[] full, int o, Grid gx, int x, Grid gy, int y) {
+    // The cells the smallest offset's interpolation reads first to those the largest's reads last.
+    int xa = gx.low[x * OFFSETS.length];
+    int xb = gx.high[(x + 1) * OFFSETS.length - 1];
+    int ya = gy.low[y * OFFSETS.length];
+    int yb = gy.high[(y + 1) * OFFSETS.length - 1];
     double s = 0;
     for (int c = 0; c < CHANNELS; c++) {
       int v = crop[o + c] & 0xff;
       int lo = 255;
       int hi = 0;
-      for (int y = ya; y <= yb; y++) {
-        for (int x = xa; x <= xb; x++) {
-          int f = full[(y * SIZE + x) * CHANNELS + c] & 0xff;
+      for (int yy = ya; yy <= yb; yy++) {
+        for (int xx = xa; xx <= xb; xx++) {
+          int f = full[(yy * SIZE + xx) * CHANNELS + c] & 0xff;
           lo = Math.min(lo, f);
           hi = Math.max(hi, f);
         }
@@ -450,14 +635,12 @@ public final class CropTolerantThumbnail {
    * {@code full} cut by margins {@code m}, each cell matched within {@link #SLACK} cells.
    */
   static double worstCells(byte[] crop, byte[] full, double[] m) {
-    double sx = 1 - m[0] - m[2];
-    double sy = 1 - m[1] - m[3];
+    Grid gx = new Grid(m[0], 1 - m[0] - m[2]);
+    Grid gy = new Grid(m[1], 1 - m[1] - m[3]);
     double[] cells = new double[SIZE * SIZE];
     for (int y = 0; y < SIZE; y++) {
-      double py = position(m[1], sy, y);
       for (int x = 0; x < SIZE; x++) {
-        cells[y * SIZE + x] =
-            cell(crop, full, (y * SIZE + x) * CHANNELS, position(m[0], sx, x), py);
+        cells[y * SIZE + x] = cell(crop, full, (y * SIZE + x) * CHANNELS, gx, x, gy, y);
       }
     }
     Arrays.sort(cells);

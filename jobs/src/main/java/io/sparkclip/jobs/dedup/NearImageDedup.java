@@ -149,13 +149,16 @@ final class NearImageDedup {
                   spark.sparkContext().defaultParallelism(),
                   (compared + COMPARISONS_PER_TASK - 1) / COMPARISONS_PER_TASK);
       toCompare = prefiltered.repartition(compareTasks);
+    } else {
+      // Both joins below read it: one scan of the cached frame and one shuffle, not one each.
+      t = t.localCheckpoint();
     }
     Dataset<Row> edges =
         toCompare
-            .join(t.withColumnRenamed("t", "ta"), col("src").equalTo(col("tid")))
-            .drop("tid")
-            .join(t.withColumnRenamed("t", "tb"), col("dst").equalTo(col("tid")))
-            .filter(sameImage.apply(col("ta"), col("tb")))
+            .join(t, col("src").equalTo(col("tid")))
+            .select(col("src"), col("dst"), col("t").as("ta"))
+            .join(t, col("dst").equalTo(col("tid")))
+            .filter(sameImage.apply(col("ta"), col("t")))
             .select("src", "dst")
             .localCheckpoint();
     long confirmed = edges.count();
