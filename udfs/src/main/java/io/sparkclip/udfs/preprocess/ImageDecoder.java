@@ -15,6 +15,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.metadata.IIOMetadata;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.opencv.core.Core;
 import org.opencv.core.CvType;
 import org.opencv.core.Mat;
@@ -225,7 +226,8 @@ public final class ImageDecoder implements Serializable {
   // ---------------------------------------------------------------------------------- ImageIO
 
   private Raster8 decodeImageIo(byte[] bytes, ImageHeader h) throws IOException, BadImageException {
-    try (ImageInputStream iis = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+    // The bytes are in memory: ImageIO's default stream would copy them to a temporary file first.
+    try (ImageInputStream iis = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> it = ImageIO.getImageReaders(iis);
       if (!it.hasNext()) {
         throw new BadImageException(
