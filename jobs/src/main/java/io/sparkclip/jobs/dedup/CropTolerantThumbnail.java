@@ -167,9 +167,7 @@ public final class CropTolerantThumbnail {
     int worst = (int) Math.ceil(cells * WORST_FRACTION);
     // Rounding of the sums in the other orders the exact checks use stays far below this margin.
     double bound = (limit + 1e-6) * worst;
-    double[] heap = new double[worst];
-    int size = 0;
-    double sum = 0;
+    LargestSum largest = new LargestSum(worst);
     for (int y = 0; y < SIZE; y++) {
       for (; rowsDone <= REACH_HIGH[y]; rowsDone++) {
         rowRanges(full, rowsDone, rowLo, rowHi);
@@ -191,23 +189,12 @@ public final class CropTolerantThumbnail {
           d += v < min ? min - v : v > max ? v - max : 0;
         }
         d /= CHANNELS;
-        if (size < worst) {
-          heap[size] = d;
-          siftUp(heap, size++);
-          sum += d;
-        } else if (d > heap[0]) {
-          sum += d - heap[0];
-          heap[0] = d;
-          siftDown(heap, size);
-        } else {
-          continue;
-        }
-        if (size == worst && sum > bound) {
+        if (largest.addExceeds(d, bound)) {
           return true;
         }
       }
     }
-    return sum > bound;
+    return largest.sum() > bound;
   }
 
   /**
@@ -448,32 +435,50 @@ public final class CropTolerantThumbnail {
     Grid gy = new Grid(m[1], 1 - m[1] - m[3]);
     int worst = (int) Math.ceil(SIZE * SIZE * WORST_FRACTION);
     double bound = limit * worst;
-    // Min-heap of the largest cell differences so far, and their sum.
-    double[] heap = new double[worst];
-    int size = 0;
-    double sum = 0;
+    LargestSum largest = new LargestSum(worst);
     for (int y = 0; y < SIZE; y++) {
       for (int x = 0; x < SIZE; x++) {
         int o = (y * SIZE + x) * CHANNELS;
         double d =
             lowerBound ? cellBound(crop, full, o, gx, x, gy, y) : cell(crop, full, o, gx, x, gy, y);
-        if (size < worst) {
-          heap[size] = d;
-          siftUp(heap, size++);
-          sum += d;
-        } else if (d > heap[0]) {
-          sum += d - heap[0];
-          heap[0] = d;
-          siftDown(heap, size);
-        } else {
-          continue;
-        }
-        if (size == worst && sum > bound) {
+        if (largest.addExceeds(d, bound)) {
           return true;
         }
       }
     }
-    return sum > bound;
+    return largest.sum() > bound;
+  }
+
+  /** The sum of the largest {@code k} values added so far, over a min-heap of them. */
+  private static final class LargestSum {
+    private final double[] heap;
+    private int size;
+    private double sum;
+
+    LargestSum(int k) {
+      heap = new double[k];
+    }
+
+    /** Adds {@code d}; whether the heap is full and the sum of its values exceeds {@code bound}. */
+    boolean addExceeds(double d, double bound) {
+      if (size < heap.length) {
+        heap[size] = d;
+        siftUp(heap, size++);
+        sum += d;
+      } else if (d > heap[0]) {
+        sum += d - heap[0];
+        heap[0] = d;
+        siftDown(heap, size);
+      } else {
+        // The sum did not change: if it exceeded the bound, the call before said so.
+        return false;
+      }
+      return size == heap.length && sum > bound;
+    }
+
+    double sum() {
+      return sum;
+    }
   }
 
   private static void siftUp(double[] h, int i) {
