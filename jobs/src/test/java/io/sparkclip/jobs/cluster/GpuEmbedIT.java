@@ -57,6 +57,9 @@ class GpuEmbedIT {
     }
   }
 
+  /** Set to 1 where a GPU is required: the test then fails instead of skipping. */
+  static final String REQUIRE_GPU_ENV = "SPARKCLIP_REQUIRE_GPU";
+
   /** Why the test cannot run here, or null when it can. */
   private static String skipReason;
 
@@ -68,6 +71,10 @@ class GpuEmbedIT {
       skipReason = "ONNX Runtime has no CUDA execution provider: build with mvn -Pgpu";
     }
     if (skipReason != null) {
+      // On a machine that is meant to test the GPU path a skip would pass silently.
+      assertThat(System.getenv(REQUIRE_GPU_ENV))
+          .as("%s=1 says this run must exercise the GPU, but %s", REQUIRE_GPU_ENV, skipReason)
+          .isNotEqualTo("1");
       return;
     }
     String discovery =

@@ -1,14 +1,15 @@
 package io.sparkclip.jobs.score;
 
-import static org.apache.spark.sql.functions.col;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.data.Offset.offset;
 
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.TestModels;
+import io.sparkclip.jobs.curate.CurationChecks;
 import io.sparkclip.jobs.embed.EmbedJob;
 import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.CurationSummary;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -41,7 +41,7 @@ class ScoreAndFilterTest {
   static List<Row> rows;
 
   @BeforeAll
-  static void setUp() {
+  static void setUp() throws Exception {
     spark = LocalSpark.start("ScoreAndFilterTest");
     String raw = tmp.resolve("raw").toString();
     new GenerateJob(
@@ -68,7 +68,9 @@ class ScoreAndFilterTest {
                         .with(StageKeys.MODEL, TestModels.TINY)
                         .with(ScoreJob.Options.GROUP_SIZE, K)))
             .run();
-    assertThat(s.balanced()).as("score keeps every row").isTrue();
+    CurationChecks.assertAccounting(
+        spark, "score", spark.read().parquet(CurationOutput.data(emb)), scored, s);
+    assertThat(s.rowsRejected()).as("score keeps every row").isZero();
     rows = spark.read().parquet(scored + "/data").collectAsList(); // 240 small rows
   }
 
@@ -197,68 +199,151 @@ class ScoreAndFilterTest {
         .isGreaterThanOrEqualTo(groups.size() - 2);
   }
 
-  @Test
-  void filterRulesRejectWithTheirReasonAndAccountForEveryRow() {
-    String out = tmp.resolve("filtered").toString();
-    double median =
-        rows.stream()
-            .filter(r -> !r.isNullAt(r.fieldIndex(Columns.CLIP_SCORE)))
-            .mapToDouble(r -> r.getDouble(r.fieldIndex(Columns.CLIP_SCORE)))
-            .sorted()
-            .skip(100)
-            .findFirst()
-            .orElseThrow();
-    CurationSummary s =
-        new FilterJob(
-                spark,
-                FilterJob.Options.from(
-                    StageConf.io(scored, out)
-                        .with(FilterJob.Options.MIN_CLIP_SCORE, median)
-                        .with(FilterJob.Options.MAX_RANK, K - 1)))
-            .run();
-    assertThat(s.balanced()).as("in = out + rejected").isTrue();
-    assertThat(s.rowsIn()).as("rows in").isEqualTo(240);
-    Dataset<Row> kept = spark.read().parquet(out + "/data");
-    assertThat(kept.filter(col(Columns.CLIP_SCORE).lt(median)).count())
-        .as("nothing below the threshold is kept")
-        .isZero();
-    assertThat(kept.filter(col(Columns.IMAGE_RANK).gt(K - 1)).count()).as("rank rule").isZero();
-    Dataset<Row> rejects = spark.read().parquet(out + "/rejects");
-    long failed =
-        rows.stream()
-            .filter(r -> !r.getString(r.fieldIndex(Columns.EMBED_STATUS)).equals("ok"))
-            .count();
-    assertThat(rejects.filter(col(Columns.REASON).equalTo(RejectReason.EMBED_FAILED)).count())
-        .as("embed failures rejected with their status")
-        .isEqualTo(failed)
-        .isPositive();
-    assertThat(s.rejected(RejectReason.LOW_CLIP_SCORE)).as("low clip score rejects").isPositive();
+  private static final String KEPT = "kept";
 
-    String top = tmp.resolve("top").toString();
-    CurationSummary t =
-        new FilterJob(
-                spark,
-                FilterJob.Options.from(
-                    StageConf.io(scored, top).with(FilterJob.Options.TOP_PERCENT, 25.0)))
-            .run();
-    long okRows = 240 - failed;
-    assertThat((double) t.rowsOut())
-        .as("global top 25%% of %d embedded rows", okRows)
-        .isCloseTo(okRows * 0.25, offset(okRows * 0.03 + 1));
-    String perQuery = tmp.resolve("per-query").toString();
-    CurationSummary q =
-        new FilterJob(
-                spark,
-                FilterJob.Options.from(
-                    StageConf.io(scored, perQuery)
-                        .with(FilterJob.Options.PER_QUERY_TOP_PERCENT, 50.0)))
-            .run();
-    List<Row> counts =
-        spark.read().parquet(perQuery + "/data").groupBy(Columns.QUERY).count().collectAsList();
-    assertThat(counts).as("every query keeps some rows").isNotEmpty();
-    assertThat(q.rejected(RejectReason.BELOW_QUERY_TOP)).as("per-query rejects").isPositive();
-    assertThat(new ArrayList<>(counts))
-        .as("per-query counts")
-        .allSatisfy(r -> assertThat(r.getLong(1)).isPositive());
+  private static boolean embedded(Row r) {
+    return r.getString(r.fieldIndex(Columns.EMBED_STATUS)).equals("ok");
+  }
+
+  private static double clip(Row r) {
+    return r.getDouble(r.fieldIndex(Columns.CLIP_SCORE));
+  }
+
+  /** "uid reason" per output row (KEPT for data), sorted: a multiset, as uids may repeat. */
+  private static List<String> outcome(String out) {
+    List<String> got = new ArrayList<>();
+    spark.read().parquet(CurationOutput.data(out)).select(Columns.UID).collectAsList().stream()
+        .map(r -> r.getString(0) + " " + KEPT)
+        .forEach(got::add);
+    spark
+        .read()
+        .parquet(CurationOutput.rejects(out))
+        .select(Columns.UID, Columns.REASON)
+        .collectAsList()
+        .stream()
+        .map(r -> r.getString(0) + " " + r.getString(1))
+        .forEach(got::add);
+    got.sort(null);
+    return got;
+  }
+
+  /**
+   * The oracle for "keep the top p%" over {@code pool}: a row stays when its clip_score is at least
+   * the ⌈q·n⌉-th smallest of the n scores, q = 1 − p/100 (the rank percentile_approx returns when
+   * its accuracy exceeds n, as here).
+   */
+  private static double topPercentThreshold(List<Row> pool, double p) {
+    double[] v = pool.stream().mapToDouble(ScoreAndFilterTest::clip).sorted().toArray();
+    int rank = (int) Math.ceil((1 - p / 100.0) * v.length);
+    return v[Math.max(0, rank - 1)];
+  }
+
+  /** Runs filter on the scored rows and checks the kept set and every reason against the oracle. */
+  private CurationSummary assertFilter(
+      String name, StageConf conf, java.util.function.Function<Row, String> oracle)
+      throws Exception {
+    String out = tmp.resolve("filter-" + name).toString();
+    CurationSummary s =
+        new FilterJob(spark, FilterJob.Options.from(conf.with(StageKeys.OUT, out))).run();
+    CurationChecks.assertAccounting(
+        spark, "filter " + name, spark.read().parquet(scored + "/data"), out, s);
+    List<String> expected = new ArrayList<>();
+    for (Row r : rows) {
+      expected.add(r.getString(r.fieldIndex(Columns.UID)) + " " + oracle.apply(r));
+    }
+    expected.sort(null);
+    List<String> got = outcome(out);
+    assertThat(got)
+        .as("%s: every row kept or rejected with the oracle's reason", name)
+        .isEqualTo(expected);
+    long kept = expected.stream().filter(e -> e.endsWith(" " + KEPT)).count();
+    assertThat(kept)
+        .as("%s: the oracle keeps some rows and drops some", name)
+        .isBetween(1L, (long) rows.size() - 1);
+    return s;
+  }
+
+  private StageConf filterConf() {
+    return StageConf.io(scored, "unused");
+  }
+
+  @Test
+  void filterRulesKeepExactlyWhatTheOracleKeeps() throws Exception {
+    long failed = rows.stream().filter(r -> !embedded(r)).count();
+    assertThat(failed).as("the generated corrupt images give embed failures").isPositive();
+    List<Row> ok = rows.stream().filter(ScoreAndFilterTest::embedded).toList();
+    double median =
+        ok.stream().mapToDouble(ScoreAndFilterTest::clip).sorted().toArray()[ok.size() / 2];
+
+    assertFilter(
+        "min-clip-score+max-rank",
+        filterConf()
+            .with(FilterJob.Options.MIN_CLIP_SCORE, median)
+            .with(FilterJob.Options.MAX_RANK, K - 1),
+        r ->
+            !embedded(r)
+                ? RejectReason.EMBED_FAILED
+                : clip(r) < median
+                    ? RejectReason.LOW_CLIP_SCORE
+                    : r.getInt(r.fieldIndex(Columns.IMAGE_RANK)) > K - 1
+                        ? RejectReason.CONTRASTIVE_RANK
+                        : KEPT);
+
+    double top = topPercentThreshold(ok, 25.0);
+    assertFilter(
+        "top-percent",
+        filterConf().with(FilterJob.Options.TOP_PERCENT, 25.0),
+        r ->
+            !embedded(r)
+                ? RejectReason.EMBED_FAILED
+                : clip(r) < top ? RejectReason.BELOW_GLOBAL_TOP : KEPT);
+
+    Map<String, Double> perQuery =
+        ok.stream()
+            .collect(Collectors.groupingBy(r -> r.getString(r.fieldIndex(Columns.QUERY))))
+            .entrySet()
+            .stream()
+            .collect(
+                Collectors.toMap(Map.Entry::getKey, e -> topPercentThreshold(e.getValue(), 50.0)));
+    assertThat(perQuery).as("queries in the scored rows").hasSizeGreaterThan(1);
+    assertFilter(
+        "per-query-top-percent",
+        filterConf().with(FilterJob.Options.PER_QUERY_TOP_PERCENT, 50.0),
+        r ->
+            !embedded(r)
+                ? RejectReason.EMBED_FAILED
+                : clip(r) < perQuery.get(r.getString(r.fieldIndex(Columns.QUERY)))
+                    ? RejectReason.BELOW_QUERY_TOP
+                    : KEPT);
+
+    double medianQuery =
+        ok.stream()
+            .mapToDouble(r -> r.getDouble(r.fieldIndex(Columns.QUERY_SCORE)))
+            .sorted()
+            .toArray()[ok.size() / 2];
+    assertFilter(
+        "min-query-score",
+        filterConf().with(FilterJob.Options.MIN_QUERY_SCORE, medianQuery),
+        r ->
+            !embedded(r)
+                ? RejectReason.EMBED_FAILED
+                : r.getDouble(r.fieldIndex(Columns.QUERY_SCORE)) < medianQuery
+                    ? RejectReason.LOW_QUERY_SCORE
+                    : KEPT);
+
+    // Rules apply in order, each percentile over what the earlier rules kept.
+    List<Row> aboveMedian = ok.stream().filter(r -> clip(r) >= median).toList();
+    double topOfRest = topPercentThreshold(aboveMedian, 50.0);
+    assertFilter(
+        "min-clip-score+top-percent",
+        filterConf()
+            .with(FilterJob.Options.MIN_CLIP_SCORE, median)
+            .with(FilterJob.Options.TOP_PERCENT, 50.0),
+        r ->
+            !embedded(r)
+                ? RejectReason.EMBED_FAILED
+                : clip(r) < median
+                    ? RejectReason.LOW_CLIP_SCORE
+                    : clip(r) < topOfRest ? RejectReason.BELOW_GLOBAL_TOP : KEPT);
   }
 }
