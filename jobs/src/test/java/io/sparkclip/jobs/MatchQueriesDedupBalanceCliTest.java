@@ -6,8 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.SparkclipCliTest.Run;
 import io.sparkclip.jobs.generate.GenerateJob;
+import io.sparkclip.schemas.Columns;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -102,10 +104,37 @@ class MatchQueriesDedupBalanceCliTest {
     assertThat(again.err())
         .as("says how to fix it")
         .contains("sparkclip balance: [OUTPUT_EXISTS] ", "--overwrite");
+    // --overwrite with another cap must give exactly what a single run into a fresh directory
+    // gives: an overwrite that appended, or left files of the first run, would not.
     Run over =
         SparkclipCliTest.cli(
-            "balance", dedup + "/data", "--out", balanced, "--cap", "5", "--overwrite");
+            "balance", dedup + "/data", "--out", balanced, "--cap", "3", "--overwrite");
     assertThat(over.code()).as("--overwrite exit code; stderr: " + over.err()).isZero();
+    String fresh = tmp.resolve("balanced-fresh").toString();
+    Run single = SparkclipCliTest.cli("balance", dedup + "/data", "--out", fresh, "--cap", "3");
+    assertThat(single.code()).as("single run exit code; stderr: " + single.err()).isZero();
+    assertThat(outcome(balanced))
+        .as("uids kept and rejected (with reasons) after --overwrite equal a single run's")
+        .isEqualTo(outcome(fresh))
+        .hasSize((int) spark.read().parquet(dedup + "/data").count());
+  }
+
+  /** "uid kept" or "uid reason" for every row of a stage output, sorted (a multiset). */
+  private static List<String> outcome(String out) {
+    List<String> rows = new ArrayList<>();
+    spark.read().parquet(out + "/data").select(Columns.UID).collectAsList().stream()
+        .map(r -> r.getString(0) + " kept")
+        .forEach(rows::add);
+    spark
+        .read()
+        .parquet(out + "/rejects")
+        .select(Columns.UID, Columns.REASON)
+        .collectAsList()
+        .stream()
+        .map(r -> r.getString(0) + " " + r.getString(1))
+        .forEach(rows::add);
+    rows.sort(null);
+    return rows;
   }
 
   @Test

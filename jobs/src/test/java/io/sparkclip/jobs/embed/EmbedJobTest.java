@@ -16,6 +16,7 @@ import io.sparkclip.schemas.StageFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,6 +106,7 @@ class EmbedJobTest {
         .as("L2-normalised")
         .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
     assertThat(ok.getString(ok.fieldIndex(Columns.MODEL_ID))).as("model id").isEqualTo("tiny-clip");
+    List<String> uninterrupted = embeddedRows(out);
 
     // Interrupt: one shard's commit marker is lost after half its files moved (a driver killed
     // mid-commit), another's marker is truncated to nothing (a writer killed without the
@@ -169,6 +171,35 @@ class EmbedJobTest {
     assertThat(again.select(Columns.UID).distinct().count())
         .as("no duplicates after resume")
         .isEqualTo(450);
+    assertThat(embeddedRows(out))
+        .as("after resume: uid, status and both embeddings as in the uninterrupted run")
+        .isEqualTo(uninterrupted);
+  }
+
+  /**
+   * Every output row as "uid status image-embedding text-embedding", sorted: what a resumed run
+   * must reproduce exactly (same shards, same batches, same model: the same floats).
+   */
+  static List<String> embeddedRows(String out) {
+    List<String> rows = new ArrayList<>();
+    for (Row r :
+        spark
+            .read()
+            .parquet(out + "/data")
+            .select(
+                Columns.UID, Columns.EMBED_STATUS, Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING)
+            .collectAsList()) { // 450 rows of 2 x 32 floats
+      rows.add(
+          r.getString(0)
+              + " "
+              + r.getString(1)
+              + " "
+              + (r.isNullAt(2) ? "-" : r.getList(2))
+              + " "
+              + (r.isNullAt(3) ? "-" : r.getList(3)));
+    }
+    rows.sort(null);
+    return rows;
   }
 
   @Test
