@@ -50,12 +50,63 @@ class ConfTemplatesTest {
           "spark\\.(executor|driver|task|worker)\\.resource\\.gpu\\.(amount|discoveryScript|vendor)");
 
   /**
-   * Cluster-manager modules whose config entries are not on the Maven classpath (spark-yarn and
-   * spark-kubernetes 4.2.0 are not on Maven Central): their keys are checked by name against the
-   * Spark 4.2 docs by hand, only their namespace is checked here.
+   * Keys of the cluster-manager modules, whose config entries are not on the Maven classpath
+   * (spark-yarn and spark-kubernetes 4.2.0 are not on Maven Central): copied by name from Spark
+   * 4.2's "Running on YARN" and "Running on Kubernetes" configuration tables, so a misspelt key in
+   * a template fails here instead of being ignored by spark-submit.
    */
-  private static final List<String> CLUSTER_MANAGER_PREFIXES =
-      List.of("spark.yarn.", "spark.kubernetes.");
+  static final Set<String> CLUSTER_MANAGER_KEYS =
+      Set.of(
+          "spark.yarn.am.memory",
+          "spark.yarn.am.memoryOverhead",
+          "spark.yarn.am.cores",
+          "spark.yarn.am.waitTime",
+          "spark.yarn.am.nodeLabelExpression",
+          "spark.yarn.am.attemptFailuresValidityInterval",
+          "spark.yarn.maxAppAttempts",
+          "spark.yarn.queue",
+          "spark.yarn.jars",
+          "spark.yarn.archive",
+          "spark.yarn.dist.archives",
+          "spark.yarn.dist.files",
+          "spark.yarn.dist.jars",
+          "spark.yarn.stagingDir",
+          "spark.yarn.preserve.staging.files",
+          "spark.yarn.submit.file.replication",
+          "spark.yarn.submit.waitAppCompletion",
+          "spark.yarn.tags",
+          "spark.yarn.priority",
+          "spark.yarn.executor.nodeLabelExpression",
+          "spark.yarn.executor.failuresValidityInterval",
+          "spark.yarn.historyServer.address",
+          "spark.yarn.containerLauncherMaxThreads",
+          "spark.kubernetes.namespace",
+          "spark.kubernetes.container.image",
+          "spark.kubernetes.driver.container.image",
+          "spark.kubernetes.executor.container.image",
+          "spark.kubernetes.container.image.pullPolicy",
+          "spark.kubernetes.container.image.pullSecrets",
+          "spark.kubernetes.authenticate.driver.serviceAccountName",
+          "spark.kubernetes.authenticate.executor.serviceAccountName",
+          "spark.kubernetes.driver.request.cores",
+          "spark.kubernetes.driver.limit.cores",
+          "spark.kubernetes.executor.request.cores",
+          "spark.kubernetes.executor.limit.cores",
+          "spark.kubernetes.memoryOverheadFactor",
+          "spark.kubernetes.driver.podTemplateFile",
+          "spark.kubernetes.executor.podTemplateFile",
+          "spark.kubernetes.file.upload.path",
+          "spark.kubernetes.submission.waitAppCompletion",
+          "spark.kubernetes.executor.deleteOnTermination",
+          "spark.kubernetes.allocation.batch.size");
+
+  /** The cluster-manager keys that take a user-chosen name (labels, environment, volumes). */
+  static final Pattern CLUSTER_MANAGER_NAMED_KEY =
+      Pattern.compile(
+          "spark\\.yarn\\.appMasterEnv\\.[A-Za-z_][A-Za-z0-9_]*"
+              + "|spark\\.kubernetes\\.(driver|executor)\\.(label|annotation)\\.[A-Za-z0-9./_-]+"
+              + "|spark\\.kubernetes\\.(driver|executor)\\.volumes\\.[a-zA-Z]+\\.[a-z0-9-]+"
+              + "\\.(mount\\.path|mount\\.readOnly|mount\\.subPath|options\\.[A-Za-z]+)");
 
   private static Set<String> hadoopKeys;
 
@@ -187,8 +238,8 @@ class ConfTemplatesTest {
         known = hadoopKeys.contains(k.substring("spark.hadoop.".length()));
       } else if (RESOURCE_KEY.matcher(k).matches()) {
         known = true;
-      } else if (CLUSTER_MANAGER_PREFIXES.stream().anyMatch(k::startsWith)) {
-        known = true;
+      } else if (k.startsWith("spark.yarn.") || k.startsWith("spark.kubernetes.")) {
+        known = clusterManagerKey(k);
       } else {
         known = launcherKeys.contains(k) || ConfigEntry$.MODULE$.findEntry(k) != null;
       }
@@ -204,6 +255,25 @@ class ConfTemplatesTest {
     assertThat(unknown)
         .as("keys in " + file.getFileName() + " that Spark/Hadoop do not define")
         .isEmpty();
+  }
+
+  static boolean clusterManagerKey(String k) {
+    return CLUSTER_MANAGER_KEYS.contains(k) || CLUSTER_MANAGER_NAMED_KEY.matcher(k).matches();
+  }
+
+  @Test
+  void clusterManagerKeysAreCheckedByNameNotByNamespace() {
+    assertThat(clusterManagerKey("spark.kubernetes.container.image")).as("a real key").isTrue();
+    assertThat(clusterManagerKey("spark.kubernetes.executor.label.team")).as("a label").isTrue();
+    assertThat(clusterManagerKey("spark.yarn.appMasterEnv.SPARKCLIP_HOME")).as("an env").isTrue();
+    assertThat(
+            clusterManagerKey(
+                "spark.kubernetes.executor.volumes.persistentVolumeClaim.data.mount.path"))
+        .as("a volume mount")
+        .isTrue();
+    assertThat(clusterManagerKey("spark.kubernetes.container.imag")).as("a typo").isFalse();
+    assertThat(clusterManagerKey("spark.yarn.maxAppAttempt")).as("a typo").isFalse();
+    assertThat(clusterManagerKey("spark.kubernetes.executor.gpus")).as("made up").isFalse();
   }
 
   /** Cluster templates (local mode runs tasks in the driver: embed --device cuda there). */

@@ -259,7 +259,9 @@ class SemDedupJobTest {
     assertThat(expected)
         .as("brute-force groups of the fixture")
         .containsExactlyInAnyOrder(Set.of("a1", "a2", "a3"), Set.of("b1", "b2"));
-    for (int k : new int[] {1}) {
+    // Groups are only formed within a cluster: at every k the fixture's groups must survive whole
+    // (recall) and nothing else may join them (precision).
+    for (int k : new int[] {1, 2, 3, 4}) {
       String out = tmp.resolve("sem-mark-k" + k).toString();
       CurationSummary s =
           new SemDedupJob(
@@ -507,9 +509,6 @@ class SemDedupJobTest {
     return out;
   }
 
-  /**
-   * name → (semantic_cluster, semantic_group or "-") of every row, data and rejects (mark-only).
-   */
   /** Semdedup marking only, with one binary k-means level and leaves of 100: the guard cuts. */
   private static CurationSummary oneGuardedLevel(StageConf conf) {
     return new SemDedupJob(
@@ -522,6 +521,7 @@ class SemDedupJobTest {
         .run();
   }
 
+  /** name → (semantic_cluster, semantic_group or "-") of every row of a mark-only output. */
   private static Map<String, String[]> clustersAndGroups(String out) {
     Map<String, String[]> m = new HashMap<>();
     for (Row r :
@@ -541,6 +541,46 @@ class SemDedupJobTest {
   private static Dataset<Row> prepared(String input) {
     Dataset<Row> in = spark.read().parquet(input);
     return Pairs.prepare(in, LayoutDetector.detect(in.schema()));
+  }
+
+  /**
+   * Of the pairs of rows the output puts in one semantic group, the fraction the brute force also
+   * connects (directly or through a chain of pairs within ε): 1 − the rate of false merges. Rows
+   * outside {@code names} are not counted.
+   */
+  private static double precision(
+      List<String[]> truth, Map<String, String[]> written, Set<String> names) {
+    Map<String, String> parent = new HashMap<>();
+    for (String[] p : truth) {
+      parent.put(root(parent, p[0]), root(parent, p[1]));
+    }
+    Map<String, Map<String, Long>> perGroup = new HashMap<>();
+    written.forEach(
+        (n, cg) -> {
+          if (!cg[1].equals("-") && names.contains(n)) {
+            perGroup
+                .computeIfAbsent(cg[1], g -> new HashMap<>())
+                .merge(root(parent, n), 1L, Long::sum);
+          }
+        });
+    long together = 0;
+    long connected = 0;
+    for (Map<String, Long> components : perGroup.values()) {
+      long n = components.values().stream().mapToLong(Long::longValue).sum();
+      together += n * (n - 1) / 2;
+      connected += components.values().stream().mapToLong(c -> c * (c - 1) / 2).sum();
+    }
+    assertThat(together).as("pairs grouped by the output").isPositive();
+    return (double) connected / together;
+  }
+
+  private static String root(Map<String, String> parent, String x) {
+    String r = x;
+    while (parent.containsKey(r) && !parent.get(r).equals(r)) {
+      r = parent.get(r);
+    }
+    parent.put(x, r);
+    return r;
   }
 
   private static double recall(List<String[]> truth, Map<String, String[]> written) {
@@ -634,6 +674,9 @@ class SemDedupJobTest {
     assertThat(identicalGroups).as("the identical rows share one group").hasSize(1);
     double r = recall(truth, written);
     assertThat(r).as("pair recall vs brute force (%s)", m.details()).isGreaterThanOrEqualTo(0.9);
+    assertThat(precision(truth, written, noIdentical.keySet()))
+        .as("pair precision vs brute force (%s)", m.details())
+        .isEqualTo(1.0);
 
     // The guard: one k-means level only, so every child above the cap is cut.
     String capped = tmp.resolve("sem-skew-capped").toString();
@@ -722,9 +765,13 @@ class SemDedupJobTest {
         .allMatch(c -> c >= 0 && c < detail(s, "leaves"))
         .hasSizeGreaterThan((int) budget / 2);
     double r = recall(truth, written);
+    double p = precision(truth, written, v.keySet());
     org.slf4j.LoggerFactory.getLogger(SemDedupJobTest.class)
-        .info("tree: recall {} over {} pairs; {}", r, truth.size(), s.details());
+        .info("tree: recall {}, precision {} over {} pairs; {}", r, p, truth.size(), s.details());
     assertThat(r).as("pair recall vs brute force (%s)", s.details()).isGreaterThanOrEqualTo(0.9);
+    assertThat(p)
+        .as("pair precision vs brute force: no false merges (%s)", s.details())
+        .isEqualTo(1.0);
   }
 
   @Test
