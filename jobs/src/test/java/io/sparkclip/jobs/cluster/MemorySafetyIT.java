@@ -1,11 +1,13 @@
 package io.sparkclip.jobs.cluster;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.length;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.schemas.Columns;
+import io.sparkclip.udfs.preprocess.ImageDimensions;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -17,6 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import javax.imageio.ImageIO;
@@ -39,6 +43,56 @@ import org.junit.jupiter.api.io.TempDir;
 class MemorySafetyIT {
   private static final int ROWS = 400;
   private static final int LONG_CAPTION = 10_000;
+
+  /** Rows given an 8,000 x 8,000 JPEG: four in the first half, so in one task and one batch. */
+  private static final List<Integer> LARGE_ROWS = List.of(1, 2, 4, 6);
+
+  private static final long MB = 1L << 20;
+
+  /** docs/memory.md's terms at sparkclip's defaults (B, P), the tiny model (S) and Spark's W. */
+  private static final long RESERVED = 300 * MB;
+
+  private static final int B = 32;
+  private static final int P = 2;
+  private static final int S = 64;
+  private static final long W = 128 * MB;
+  private static final long M = 89_478_485L;
+
+  /** Slack on the formula: GC logs report occupancy before a collection, garbage included. */
+  private static final double FORMULA_MARGIN = 0.15;
+
+  /** One task's input, summed into docs/memory.md's per-task terms. */
+  private static final class TaskInput {
+    long readerBytes;
+    final List<Long> rowBytes = new ArrayList<>();
+    long largestDecode;
+    int largeImages;
+
+    void add(Row f) {
+      long row = (f.isNullAt(1) ? 0 : f.getLong(1)) + (f.isNullAt(2) ? 0 : f.getLong(2));
+      readerBytes += row; // R (4096) exceeds the 200 rows of a file: the reader holds them all
+      rowBytes.add(row);
+      if (!f.isNullAt(3)) {
+        ImageDimensions.Result d = ImageDimensions.read(f.getAs(3));
+        long px = d.readable() ? (long) d.width() * d.height() : 0;
+        if (px > 0 && px <= M) {
+          largestDecode = Math.max(largestDecode, px * 4); // at most 4 bytes a pixel
+        }
+        largeImages += px == 8000L * 8000 ? 1 : 0;
+      }
+    }
+
+    long heapBytes() {
+      List<Long> sorted = new ArrayList<>(rowBytes);
+      sorted.sort(java.util.Comparator.reverseOrder());
+      long largestBatch = sorted.stream().limit(B).mapToLong(Long::longValue).sum();
+      long rows = (P + 1) * largestBatch;
+      long tensors = (P + 1) * (long) B * 3 * S * S * 4;
+      long decode = P * 2 * largestDecode;
+      return readerBytes + rows + tensors + decode + W;
+    }
+  }
+
   @TempDir static Path tmp;
   private static StandaloneCluster cluster;
   private static SparkSession spark;
@@ -92,7 +146,7 @@ class MemorySafetyIT {
       }
       if (i % 10 == 3) {
         v[jpg] = h.bombs.get(bombs++ % h.bombs.size());
-      } else if (i == 1 || i == ROWS / 2 + 1) {
+      } else if (LARGE_ROWS.contains(i)) {
         v[jpg] = h.largeJpeg;
       }
       if (i % 7 == 5) {
@@ -103,6 +157,29 @@ class MemorySafetyIT {
     }
     String hostile = tmp.resolve("hostile").toString();
     spark.createDataFrame(rows, schema).coalesce(2).write().parquet(hostile);
+    // One input file is one task: both tasks' terms of the formula, from what they will read.
+    List<Row> files =
+        spark
+            .read()
+            .parquet(hostile)
+            .select(
+                input_file_name().as("file"),
+                length(col("jpg")).cast("long").as("jpg_bytes"),
+                length(col(Columns.CAPTION)).cast("long").as("caption_chars"),
+                col("jpg"))
+            .collectAsList(); // 400 rows, ~50 MB of which the large JPEGs are most
+    Map<String, TaskInput> tasks = new TreeMap<>();
+    for (Row f : files) {
+      tasks.computeIfAbsent(f.getString(0), k -> new TaskInput()).add(f);
+    }
+    assertThat(tasks).as("input files = tasks").hasSize(2);
+    assertThat(tasks.values().stream().mapToInt(t -> t.largeImages).max().orElse(0))
+        .as("the 64 Mpx JPEGs are all in one task")
+        .isEqualTo(LARGE_ROWS.size());
+    long predicted = RESERVED;
+    for (TaskInput t : tasks.values()) {
+      predicted += t.heapBytes();
+    }
 
     String out = tmp.resolve("embedded").toString();
     Path model =
@@ -132,7 +209,17 @@ class MemorySafetyIT {
         "MemorySafetyIT: embed of %d hostile rows took %.1f s; executor heap peak before GC %d MB"
             + " of 2048 MB%n",
         ROWS, seconds, peakMb);
-    assertThat(peakMb).as("executor heap peak from its GC log").isBetween(1L, 2048L);
+    long boundMb = Math.round(predicted * (1 + FORMULA_MARGIN) / MB);
+    System.out.printf(
+        "MemorySafetyIT: docs/memory.md predicts %d MB for this run (bound with margin %d MB)%n",
+        predicted / MB, boundMb);
+    assertThat(boundMb).as("the bound is below the heap, so it can fail").isLessThan(2048);
+    assertThat(peakMb)
+        .as("executor heap peak from its GC log within docs/memory.md's formula + 15 %%")
+        .isLessThanOrEqualTo(boundMb);
+    assertThat(peakMb)
+        .as("the peak shows at least one 64 Mpx decode and its copy (2 x 192 MB) in this heap")
+        .isGreaterThanOrEqualTo(2 * 8000L * 8000 * 3 / MB);
 
     Dataset<Row> e = spark.read().parquet(out + "/data").cache();
     assertThat(e.count()).as("rows out").isEqualTo(ROWS);
@@ -157,7 +244,7 @@ class MemorySafetyIT {
                 .filter(col(Columns.IMAGE_EMBEDDING).isNotNull())
                 .count())
         .as("the 8,000 x 8,000 JPEGs (64 Mpx, under the limit) embedded")
-        .isEqualTo(2);
+        .isEqualTo(LARGE_ROWS.size());
   }
 
   /** Largest heap occupancy before a collection ("123M->45M(2048M)") in a -Xlog:gc file. */

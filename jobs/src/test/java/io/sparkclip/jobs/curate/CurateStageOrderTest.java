@@ -20,6 +20,8 @@ import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.FaultKind;
+import io.sparkclip.schemas.LayoutDetector;
+import io.sparkclip.schemas.Pairs;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.schemas.StageFiles;
@@ -189,6 +191,11 @@ class CurateStageOrderTest {
     CurateJob.checkOrder(scoreOnly, embedded); // input already embedded: any case, as Spark
   }
 
+  private static Dataset<Row> prepared(String raw) {
+    Dataset<Row> in = spark.read().option("pathGlobFilter", "*.parquet").parquet(raw);
+    return Pairs.prepare(in, LayoutDetector.detect(in.schema()));
+  }
+
   @Test
   void theIssuesStageListRunsOnDemoDataAndTheCapHoldsOnTheFinalOutput() throws Exception {
     String raw = tmp.resolve("raw").toString();
@@ -216,9 +223,13 @@ class CurateStageOrderTest {
     o.put("score.group-size", "64");
     o.put("batch-size", "64");
     o.put("filter.min-clip-score", String.format(Locale.ROOT, "%.4f", DemoJob.DEFAULT_THRESHOLD));
+    // The issue's list with semdedup after embed, clustering with k > 1.
+    List<String> stages = new ArrayList<>(ISSUE_ORDER);
+    stages.add(stages.indexOf(Stages.EMBED) + 1, Stages.SEMDEDUP);
+    o.put("semdedup.clusters", "4");
     Config c =
         CurateJob.load(null, o)
-            .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(ISSUE_ORDER));
+            .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(stages));
     List<CurateJob.StageResult> funnel =
         new CurateJob(
                 spark,
@@ -229,7 +240,7 @@ class CurateStageOrderTest {
 
     assertThat(funnel.stream().map(CurateJob.StageResult::stage).toList())
         .as("stages ran in the listed order")
-        .isEqualTo(ISSUE_ORDER);
+        .isEqualTo(stages);
     assertThat(funnel.get(0).rowsIn()).as("every generated row enters").isEqualTo(600);
     for (int i = 0; i < funnel.size(); i++) {
       CurateJob.StageResult s = funnel.get(i);
@@ -242,7 +253,18 @@ class CurateStageOrderTest {
             .as("%s reads what %s kept", s.stage(), funnel.get(i - 1).stage())
             .isEqualTo(funnel.get(i - 1).rowsOut());
       }
+      Dataset<Row> input =
+          i == 0
+              ? prepared(raw)
+              : spark.read().parquet(CurationOutput.data(funnel.get(i - 1).dir()));
+      CurationChecks.assertUidsAccounted(spark, "curate " + s.stage(), input, s.dir());
     }
+    CurateJob.StageResult sem = funnel.get(stages.indexOf(Stages.SEMDEDUP));
+    JsonNode semSummary =
+        new ObjectMapper().readTree(Files.readString(Path.of(sem.dir(), "_summary.json")));
+    assertThat(semSummary.toString())
+        .as("semdedup ran with k = 4 inside curate: %s", semSummary)
+        .contains("\"clusters\":4");
 
     CurateJob.StageResult basic = funnel.get(1);
     assertThat(basic.rejected())

@@ -199,6 +199,78 @@ class ScoreAndFilterTest {
         .isGreaterThanOrEqualTo(groups.size() - 2);
   }
 
+  @Test
+  void scoreAndFilterWorkOnFp16Embeddings() throws Exception {
+    String raw = tmp.resolve("raw").toString();
+    String emb16 = tmp.resolve("emb-fp16").toString();
+    new EmbedJob(
+            spark,
+            EmbedJob.Options.from(
+                StageConf.io(raw, emb16)
+                    .with(StageKeys.MODEL, TestModels.TINY)
+                    .with(EmbedJob.Options.PRECISION, "fp16")))
+        .run();
+    String scored16 = tmp.resolve("scored-fp16").toString();
+    CurationSummary s =
+        new ScoreJob(
+                spark,
+                ScoreJob.Options.from(
+                    StageConf.io(emb16, scored16)
+                        .with(StageKeys.MODEL, TestModels.TINY)
+                        .with(ScoreJob.Options.GROUP_SIZE, K)))
+            .run();
+    CurationChecks.assertAccounting(
+        spark, "score fp16", spark.read().parquet(CurationOutput.data(emb16)), scored16, s);
+    Map<String, Double> fp32 = new java.util.HashMap<>();
+    rows.stream()
+        .filter(ScoreAndFilterTest::embedded)
+        .forEach(r -> fp32.put(r.getString(r.fieldIndex(Columns.UID)), clip(r)));
+    List<Row> half =
+        spark
+            .read()
+            .parquet(CurationOutput.data(scored16))
+            .select(Columns.UID, Columns.EMBED_STATUS, Columns.CLIP_SCORE)
+            .collectAsList();
+    int compared = 0;
+    for (Row r : half) {
+      if (r.getString(1).equals("ok")) {
+        assertThat(r.getDouble(2))
+            .as("clip_score of %s from fp16 embeddings vs fp32", r.getString(0))
+            .isCloseTo(fp32.get(r.getString(0)), offset(5e-3));
+        compared++;
+      }
+    }
+    assertThat(compared).as("fp16 rows scored").isEqualTo(fp32.size());
+    double median =
+        half.stream()
+            .filter(r -> r.getString(1).equals("ok"))
+            .mapToDouble(r -> r.getDouble(2))
+            .sorted()
+            .toArray()[compared / 2];
+    String out = tmp.resolve("filter-fp16").toString();
+    CurationSummary f =
+        new FilterJob(
+                spark,
+                FilterJob.Options.from(
+                    StageConf.io(scored16, out).with(FilterJob.Options.MIN_CLIP_SCORE, median)))
+            .run();
+    CurationChecks.assertAccounting(
+        spark, "filter fp16", spark.read().parquet(CurationOutput.data(scored16)), out, f);
+    List<String> expected = new ArrayList<>();
+    for (Row r : half) {
+      expected.add(
+          r.getString(0)
+              + " "
+              + (!r.getString(1).equals("ok")
+                  ? RejectReason.EMBED_FAILED
+                  : r.getDouble(2) < median ? RejectReason.LOW_CLIP_SCORE : KEPT));
+    }
+    expected.sort(null);
+    assertThat(outcome(out))
+        .as("filter on fp16 scores keeps what the oracle keeps")
+        .isEqualTo(expected);
+  }
+
   private static final String KEPT = "kept";
 
   private static boolean embedded(Row r) {
