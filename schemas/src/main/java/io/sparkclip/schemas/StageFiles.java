@@ -29,6 +29,13 @@ public final class StageFiles {
 
   // --- embed's shard commit log ---
   public static final String EMBED_STAGING_DIR = "_staging";
+
+  /**
+   * Reliable checkpoints of a stage's intermediate frames on a cluster (dedup, semdedup), deleted
+   * when the stage ends.
+   */
+  public static final String CHECKPOINT_DIR = "_checkpoints";
+
   public static final String EMBED_COMMITTED_DIR = "_committed";
   public static final String EMBED_MANIFEST_FILE = "_embed.json";
 

@@ -7,6 +7,7 @@ import static io.sparkclip.schemas.Errors.outMustDifferFromInput;
 import static io.sparkclip.schemas.Errors.require;
 import static org.apache.spark.sql.functions.lit;
 
+import io.sparkclip.jobs.stage.Checkpoints;
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
@@ -239,68 +240,75 @@ public final class DedupJob {
     CurationInput in = CurationInput.read(spark, options.input(), options.mapping());
     ResolvedLayout layout = in.layout();
     Paths.prepareOutput(spark, options.out(), options.overwrite());
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("keep", options.keep().label());
-    details.put("mode", options.markOnly() ? "mark" : "remove");
-    List<String> stages = new ArrayList<>();
-    Map<String, Double> stepSeconds = new LinkedHashMap<>();
+    Checkpoints checkpoints = Checkpoints.open(spark, options.out());
+    try {
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("keep", options.keep().label());
+      details.put("mode", options.markOnly() ? "mark" : "remove");
+      List<String> stages = new ArrayList<>();
+      Map<String, Double> stepSeconds = new LinkedHashMap<>();
 
-    Dataset<Row> labelled = DedupFrame.withRowId(in.labelUnusable(Stages.REJECT_DEDUP_INPUT));
-    for (String c : List.of(Columns.DUP_CLUSTER, Columns.DUP_OF, Columns.PHASH)) {
-      if (CurationOutput.has(labelled, c)) {
-        labelled = labelled.drop(c);
+      Dataset<Row> labelled = DedupFrame.withRowId(in.labelUnusable(Stages.REJECT_DEDUP_INPUT));
+      for (String c : List.of(Columns.DUP_CLUSTER, Columns.DUP_OF, Columns.PHASH)) {
+        if (CurationOutput.has(labelled, c)) {
+          labelled = labelled.drop(c);
+        }
       }
-    }
-    labelled =
-        labelled
-            .withColumn(Columns.DUP_CLUSTER, lit(null).cast("string"))
-            .withColumn(Columns.DUP_OF, lit(null).cast("string"));
-    boolean nearImage = options.nearImage() && layout.hasImages();
-    long t0 = System.nanoTime();
-    DedupFrame frame =
-        DedupFrame.build(spark, labelled, layout, options.keep(), options.exactImage(), nearImage);
-    stepSeconds.put(nearImage ? "near_image_hash" : "read_keys", seconds(t0));
-    List<Column> order = frame.order();
+      labelled =
+          labelled
+              .withColumn(Columns.DUP_CLUSTER, lit(null).cast("string"))
+              .withColumn(Columns.DUP_OF, lit(null).cast("string"));
+      boolean nearImage = options.nearImage() && layout.hasImages();
+      long t0 = System.nanoTime();
+      DedupFrame frame =
+          DedupFrame.build(
+              spark, labelled, layout, options.keep(), options.exactImage(), nearImage);
+      stepSeconds.put(nearImage ? "near_image_hash" : "read_keys", seconds(t0));
+      List<Column> order = frame.order();
 
-    t0 = System.nanoTime();
-    Dataset<Row> decided =
-        new ExactDedup(spark, options).run(frame.keys(), layout, order, details, stages);
-    // Materialised with its plan cut (a local checkpoint), here and after each step: the steps read
-    // their input several times, and adaptive execution re-optimises a query's whole logical plan
-    // after each of its shuffle stages, so plans grown over several steps cost seconds of driver
-    // time per stage.
-    Sparks.describe(spark, Stages.DEDUP, "exact duplicates");
-    decided = decided.localCheckpoint();
-    if (options.nearImage()) {
-      if (!nearImage) {
-        details.put(Stages.REJECT_DEDUP_IMAGE, "skipped: no image bytes (metadata-only)");
-      } else {
-        stepSeconds.put("exact", seconds(t0));
-        t0 = System.nanoTime();
-        decided =
-            new NearImageDedup(spark, options).run(decided, frame.thumbnails(), order, details);
-        // Its counts and connected components run eagerly: this is the near-image work after the
-        // images were decoded and hashed.
-        stepSeconds.put("near_image", seconds(t0));
-        stages.add(Stages.REJECT_DEDUP_IMAGE);
+      t0 = System.nanoTime();
+      Dataset<Row> decided =
+          new ExactDedup(spark, options).run(frame.keys(), layout, order, details, stages);
+      // Materialised with its plan cut (a local checkpoint), here and after each step: the steps
+      // read
+      // their input several times, and adaptive execution re-optimises a query's whole logical plan
+      // after each of its shuffle stages, so plans grown over several steps cost seconds of driver
+      // time per stage.
+      Sparks.describe(spark, Stages.DEDUP, "exact duplicates");
+      decided = Checkpoints.cut(decided);
+      if (options.nearImage()) {
+        if (!nearImage) {
+          details.put(Stages.REJECT_DEDUP_IMAGE, "skipped: no image bytes (metadata-only)");
+        } else {
+          stepSeconds.put("exact", seconds(t0));
+          t0 = System.nanoTime();
+          decided =
+              new NearImageDedup(spark, options).run(decided, frame.thumbnails(), order, details);
+          // Its counts and connected components run eagerly: this is the near-image work after the
+          // images were decoded and hashed.
+          stepSeconds.put("near_image", seconds(t0));
+          stages.add(Stages.REJECT_DEDUP_IMAGE);
+        }
       }
-    }
-    if (options.nearCaption()) {
-      decided = new NearCaptionDedup(spark, options).run(decided, order, details);
-      stages.add(Stages.REJECT_DEDUP_CAPTION);
-    }
-    details.put("stages", stages);
-    details.put("step_seconds", stepSeconds);
+      if (options.nearCaption()) {
+        decided = new NearCaptionDedup(spark, options).run(decided, order, details);
+        stages.add(Stages.REJECT_DEDUP_CAPTION);
+      }
+      details.put("stages", stages);
+      details.put("step_seconds", stepSeconds);
 
-    Sparks.describe(spark, Stages.DEDUP, "decisions");
-    Dataset<Row> decisions = decided.localCheckpoint();
-    long rowsIn = frame.rows();
-    frame.unpersist();
-    Dataset<Row> out = DedupFrame.joinBack(labelled, decisions, rowsIn, nearImage);
-    CurationSummary s =
-        CurationOutput.write(
-            spark, Stages.DEDUP, options.input(), options.out(), rowsIn, out, details, start);
-    return s;
+      Sparks.describe(spark, Stages.DEDUP, "decisions");
+      Dataset<Row> decisions = Checkpoints.cut(decided);
+      long rowsIn = frame.rows();
+      frame.unpersist();
+      Dataset<Row> out = DedupFrame.joinBack(labelled, decisions, rowsIn, nearImage);
+      CurationSummary s =
+          CurationOutput.write(
+              spark, Stages.DEDUP, options.input(), options.out(), rowsIn, out, details, start);
+      return s;
+    } finally {
+      checkpoints.close();
+    }
   }
 
   private static double seconds(long t0) {

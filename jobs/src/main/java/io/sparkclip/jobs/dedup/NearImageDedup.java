@@ -19,6 +19,7 @@ import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import io.sparkclip.jobs.stage.Checkpoints;
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Sparks;
@@ -102,20 +103,20 @@ final class NearImageDedup {
             .withColumn("_node", when(col(Columns.PHASH).isNotNull(), col(DedupFrame.NODE)));
 
     Dataset<Row> nodes =
-        hashed
-            .filter(CurationOutput.kept().and(col("_node").isNotNull()))
-            .select(
-                col("_node").as("id"),
-                col(Columns.PHASH).as("h"),
-                col(DedupFrame.COLOUR).as("c"),
-                col(DedupFrame.KEYS).as("k"))
-            .dropDuplicates("id")
-            .localCheckpoint();
+        Checkpoints.cut(
+            hashed
+                .filter(CurationOutput.kept().and(col("_node").isNotNull()))
+                .select(
+                    col("_node").as("id"),
+                    col(Columns.PHASH).as("h"),
+                    col(DedupFrame.COLOUR).as("c"),
+                    col(DedupFrame.KEYS).as("k"))
+                .dropDuplicates("id"));
     int starDistance = Math.min(STAR_PHASH_DISTANCE, options.phashDistance());
     Candidates candidates =
         candidates(nodes, options.bucketCap(), options.phashDistance(), starDistance);
     Sparks.describe(spark, Stages.DEDUP, "image candidate pairs within pHash and colour limits");
-    Dataset<Row> prefiltered = candidates.pairs().localCheckpoint();
+    Dataset<Row> prefiltered = Checkpoints.cut(candidates.pairs());
     double limit = options.imageDistance();
     UserDefinedFunction sameImage =
         udf(
@@ -151,16 +152,16 @@ final class NearImageDedup {
       toCompare = prefiltered.repartition(compareTasks);
     } else {
       // Both joins below read it: one scan of the cached frame and one shuffle, not one each.
-      t = t.localCheckpoint();
+      t = Checkpoints.cut(t);
     }
     Dataset<Row> edges =
-        toCompare
-            .join(t, col("src").equalTo(col("tid")))
-            .select(col("src"), col("dst"), col("t").as("ta"))
-            .join(t, col("dst").equalTo(col("tid")))
-            .filter(sameImage.apply(col("ta"), col("t")))
-            .select("src", "dst")
-            .localCheckpoint();
+        Checkpoints.cut(
+            toCompare
+                .join(t, col("src").equalTo(col("tid")))
+                .select(col("src"), col("dst"), col("t").as("ta"))
+                .join(t, col("dst").equalTo(col("tid")))
+                .filter(sameImage.apply(col("ta"), col("t")))
+                .select("src", "dst"));
     long confirmed = edges.count();
     Dataset<Row> cc = ConnectedComponents.of(spark, edges, Stages.DEDUP, options.maxIterations());
     Dataset<Row> joined =
@@ -287,11 +288,11 @@ final class NearImageDedup {
       int phashDistance,
       int starPhashDistance) {
     Dataset<Row> sizes =
-        keyed
-            .groupBy("key")
-            .agg(count(lit(1)).as("n"), min("id").as("rep"))
-            .filter(col("n").gt(1))
-            .localCheckpoint();
+        Checkpoints.cut(
+            keyed
+                .groupBy("key")
+                .agg(count(lit(1)).as("n"), min("id").as("rep"))
+                .filter(col("n").gt(1)));
     Row counted =
         sizes
             .agg(

@@ -21,6 +21,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
+import io.sparkclip.jobs.stage.Checkpoints;
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.CurationOutput;
@@ -289,105 +290,111 @@ public final class SemDedupJob {
     CurationInput in = read(data);
     Column vec = embeddingVector(in.pairs(), data);
     Paths.prepareOutput(spark, options.out(), options.overwrite());
-    ClipFunctions.register(spark);
+    Checkpoints checkpoints = Checkpoints.open(spark, options.out());
+    try {
+      ClipFunctions.register(spark);
 
-    Map<String, Object> details = new LinkedHashMap<>();
-    details.put("embedding", options.embeddingCol());
-    details.put("epsilon", options.epsilon());
-    details.put("min_cosine", 1 - options.epsilon());
-    details.put("keep", options.keep().label());
-    details.put("mode", options.markOnly() ? "mark" : "remove");
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("embedding", options.embeddingCol());
+      details.put("epsilon", options.epsilon());
+      details.put("min_cosine", 1 - options.epsilon());
+      details.put("keep", options.keep().label());
+      details.put("mode", options.markOnly() ? "mark" : "remove");
 
-    Dataset<Row> labelled = in.labelUnusable(Stages.REJECT_SEMDEDUP_INPUT);
-    for (String c : List.of(Columns.SEMANTIC_CLUSTER, Columns.SEMANTIC_GROUP)) {
-      if (CurationOutput.has(labelled, c)) {
-        labelled = labelled.drop(c);
+      Dataset<Row> labelled = in.labelUnusable(Stages.REJECT_SEMDEDUP_INPUT);
+      for (String c : List.of(Columns.SEMANTIC_CLUSTER, Columns.SEMANTIC_GROUP)) {
+        if (CurationOutput.has(labelled, c)) {
+          labelled = labelled.drop(c);
+        }
       }
-    }
-    if (!CurationOutput.has(labelled, Columns.DUP_OF)) {
-      labelled = labelled.withColumn(Columns.DUP_OF, lit(null).cast("string"));
-    }
-    List<Column> order = options.keep().order(labelled.schema(), in.layout());
-    // A node per row. The frame is persisted, so the ids are computed once; a lost cached block
-    // is recomputed from the same file splits and gets the same ids.
-    labelled =
-        labelled
-            .withColumn("_node", monotonically_increasing_id())
-            .withColumn("_vec", vec)
-            .persist(StorageLevel.MEMORY_AND_DISK());
+      if (!CurationOutput.has(labelled, Columns.DUP_OF)) {
+        labelled = labelled.withColumn(Columns.DUP_OF, lit(null).cast("string"));
+      }
+      List<Column> order = options.keep().order(labelled.schema(), in.layout());
+      // A node per row. The frame is persisted, so the ids are computed once; a lost cached block
+      // is recomputed from the same file splits and gets the same ids.
+      labelled =
+          labelled
+              .withColumn("_node", monotonically_increasing_id())
+              .withColumn("_vec", vec)
+              .persist(StorageLevel.MEMORY_AND_DISK());
 
-    Column usable =
-        CurationOutput.kept()
-            .and(col("_vec").isNotNull())
-            .and(expr("aggregate(_vec, 0D, (acc, x) -> acc + x * x) > 0"));
-    Dataset<Row> points = labelled.filter(usable).select(col("_node"), col("_vec"));
-    Sparks.describe(spark, Stages.SEMDEDUP, "count embeddings");
-    Row widths = points.agg(count(lit(1)), min(size(col("_vec"))), max(size(col("_vec")))).first();
-    long embedded = widths.getLong(0);
-    details.put("rows_with_embedding", embedded);
-    if (embedded > 0 && widths.getInt(1) != widths.getInt(2)) {
-      throw ClipErrors.cosineWidthMismatch(widths.getInt(1), widths.getInt(2));
-    }
+      Column usable =
+          CurationOutput.kept()
+              .and(col("_vec").isNotNull())
+              .and(expr("aggregate(_vec, 0D, (acc, x) -> acc + x * x) > 0"));
+      Dataset<Row> points = labelled.filter(usable).select(col("_node"), col("_vec"));
+      Sparks.describe(spark, Stages.SEMDEDUP, "count embeddings");
+      Row widths =
+          points.agg(count(lit(1)), min(size(col("_vec"))), max(size(col("_vec")))).first();
+      long embedded = widths.getLong(0);
+      details.put("rows_with_embedding", embedded);
+      if (embedded > 0 && widths.getInt(1) != widths.getInt(2)) {
+        throw ClipErrors.cosineWidthMismatch(widths.getInt(1), widths.getInt(2));
+      }
 
-    Dataset<Row> out;
-    if (embedded < 2) {
-      LOG.warn(
-          "semdedup: {} rows with a usable {} in {}: nothing to compare, every row kept",
-          embedded,
-          options.embeddingCol(),
-          data);
-      out = labelled.withColumn("_cluster", lit(null).cast("int"));
-      out =
-          out.withColumn(Columns.SEMANTIC_CLUSTER, col("_cluster"))
-              .withColumn(Columns.SEMANTIC_GROUP, lit(null).cast("string"));
-    } else {
-      long t0 = System.nanoTime();
-      Cells cells = cells(points, details);
-      long rows = embedded - cells.linked();
-      int budget =
-          (int)
-              Math.min(
-                  rows,
-                  options.clusters() > 0
-                      ? options.clusters()
-                      : autoClusters(rows, options.leafSize()));
-      details.put("clusters", budget);
-      Sparks.describe(spark, Stages.SEMDEDUP, "cluster tree (" + budget + " leaves)");
-      ClusterTree.Result tree =
-          ClusterTree.build(
-              points(cells.rows()),
-              rows,
-              new ClusterTree.Params(
-                  budget,
-                  options.branching(),
-                  options.maxDepth(),
-                  options.kmeansIterations(),
-                  options.trainFraction(),
-                  options.seed(),
-                  options.spill() * Math.sqrt(2 * options.epsilon())),
-              partitions());
-      treeStats(tree, rows, budget, details);
-      Sparks.describe(spark, Stages.SEMDEDUP, "leaf of every row");
-      Dataset<Row> assigned = assigned(tree, cells.links()).localCheckpoint();
-      details.put("clustering_seconds", seconds(t0));
-      long t1 = System.nanoTime();
-      Dataset<Row> edges = leafEdges(tree).union(cells.links());
-      Dataset<Row> cc =
-          ConnectedComponents.of(spark, edges, Stages.SEMDEDUP, options.maxIterations());
-      details.put("pairs_seconds", seconds(t1));
-      tree.release();
-      cells.links().unpersist();
-      out = label(labelled, assigned, cc, order);
-    }
-    out = out.drop("_node", "_vec", "_cluster");
+      Dataset<Row> out;
+      if (embedded < 2) {
+        LOG.warn(
+            "semdedup: {} rows with a usable {} in {}: nothing to compare, every row kept",
+            embedded,
+            options.embeddingCol(),
+            data);
+        out = labelled.withColumn("_cluster", lit(null).cast("int"));
+        out =
+            out.withColumn(Columns.SEMANTIC_CLUSTER, col("_cluster"))
+                .withColumn(Columns.SEMANTIC_GROUP, lit(null).cast("string"));
+      } else {
+        long t0 = System.nanoTime();
+        Cells cells = cells(points, details);
+        long rows = embedded - cells.linked();
+        int budget =
+            (int)
+                Math.min(
+                    rows,
+                    options.clusters() > 0
+                        ? options.clusters()
+                        : autoClusters(rows, options.leafSize()));
+        details.put("clusters", budget);
+        Sparks.describe(spark, Stages.SEMDEDUP, "cluster tree (" + budget + " leaves)");
+        ClusterTree.Result tree =
+            ClusterTree.build(
+                points(cells.rows()),
+                rows,
+                new ClusterTree.Params(
+                    budget,
+                    options.branching(),
+                    options.maxDepth(),
+                    options.kmeansIterations(),
+                    options.trainFraction(),
+                    options.seed(),
+                    options.spill() * Math.sqrt(2 * options.epsilon())),
+                partitions());
+        treeStats(tree, rows, budget, details);
+        Sparks.describe(spark, Stages.SEMDEDUP, "leaf of every row");
+        Dataset<Row> assigned = Checkpoints.cut(assigned(tree, cells.links()));
+        details.put("clustering_seconds", seconds(t0));
+        long t1 = System.nanoTime();
+        Dataset<Row> edges = leafEdges(tree).union(cells.links());
+        Dataset<Row> cc =
+            ConnectedComponents.of(spark, edges, Stages.SEMDEDUP, options.maxIterations());
+        details.put("pairs_seconds", seconds(t1));
+        tree.release();
+        cells.links().unpersist();
+        out = label(labelled, assigned, cc, order);
+      }
+      out = out.drop("_node", "_vec", "_cluster");
 
-    Sparks.describe(spark, Stages.SEMDEDUP, "count input");
-    long rowsIn = labelled.count();
-    CurationSummary s =
-        CurationOutput.write(
-            spark, Stages.SEMDEDUP, options.input(), options.out(), rowsIn, out, details, start);
-    labelled.unpersist();
-    return s;
+      Sparks.describe(spark, Stages.SEMDEDUP, "count input");
+      long rowsIn = labelled.count();
+      CurationSummary s =
+          CurationOutput.write(
+              spark, Stages.SEMDEDUP, options.input(), options.out(), rowsIn, out, details, start);
+      labelled.unpersist();
+      return s;
+    } finally {
+      checkpoints.close();
+    }
   }
 
   /**

@@ -135,15 +135,15 @@ public final class ConnectedComponents {
     Sparks.describe(spark, job, "connected components, round 0");
     Observation read = new Observation("cc_edges");
     Dataset<Row> canonical =
-        edges
-            .filter(col("src").isNotNull().and(col("dst").isNotNull()))
-            .select(greatest(col("src"), col("dst")).as(U), least(col("src"), col("dst")).as(V))
-            .observe(
-                read,
-                count(lit(1)).as("rows"),
-                count(when(col(U).equalTo(col(V)), true)).as("loops"),
-                max(length(col(U).cast("string"))).as("width"))
-            .localCheckpoint();
+        Checkpoints.cut(
+            edges
+                .filter(col("src").isNotNull().and(col("dst").isNotNull()))
+                .select(greatest(col("src"), col("dst")).as(U), least(col("src"), col("dst")).as(V))
+                .observe(
+                    read,
+                    count(lit(1)).as("rows"),
+                    count(when(col(U).equalTo(col(V)), true)).as("loops"),
+                    max(length(col(U).cast("string"))).as("width")));
     Map<String, Object> readCounts = counts(read);
     long edgeCount = (Long) readCounts.get("rows");
     long loops = (Long) readCounts.get("loops");
@@ -173,9 +173,9 @@ public final class ConnectedComponents {
       Observation shape = new Observation("cc_shape_" + round);
       Observation size = new Observation("cc_size_" + round);
       Dataset<Row> next =
-          smallStar(largeStar(state, large, shape), small)
-              .observe(size, count(lit(1)).as("rows"))
-              .localCheckpoint();
+          Checkpoints.cut(
+              smallStar(largeStar(state, large, shape), small)
+                  .observe(size, count(lit(1)).as("rows")));
       long notStars = (Long) counts(shape).get("bad");
       long nextRows = (Long) counts(size).get("rows");
       LOG.debug(

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.SparkclipCli;
 import io.sparkclip.jobs.TestModels;
+import io.sparkclip.jobs.curate.CurationChecks;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.Pairs;
@@ -35,14 +36,18 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Failures on a real standalone cluster while {@code embed} runs (README, "Failure guarantees"):
+ * Failures on a real standalone cluster while {@code embed} or {@code dedup} runs (README, "Failure
+ * guarantees"):
  *
  * <ul>
  *   <li>an executor JVM killed with SIGKILL mid-run: the job still completes, and every input uid
  *       is in the output exactly once (task retries never double-write);
  *   <li>the driver killed with SIGKILL after some shards committed: re-running the same command
  *       skips the committed shards, embeds the rest, leaves no duplicates, and gives the complete
- *       run's statuses and embeddings row by row.
+ *       run's statuses and embeddings row by row;
+ *   <li>an executor killed while dedup's candidate-pair job reads its shuffled keys: dedup
+ *       completes with every input uid kept or rejected exactly once; the driver killed there and
+ *       the command re-run with {@code --overwrite}: the same decisions.
  * </ul>
  *
  * Timings (the executor-kill run, the re-run after the driver kill) go to {@code
@@ -51,7 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FaultInjectionIT {
   private static final int SHARDS = 12;
-  private static final int ROWS_PER_SHARD = 150;
+  private static final int ROWS_PER_SHARD = 100;
   private static final int ROWS = SHARDS * ROWS_PER_SHARD;
   private static final Duration RUN_LIMIT = Duration.ofMinutes(8);
 
@@ -155,6 +160,101 @@ class FaultInjectionIT {
     assertThat(Files.exists(Path.of(out, StageFiles.EMBED_STAGING_DIR)))
         .as(what + ": staging directory removed")
         .isFalse();
+  }
+
+  private static List<String> dedup(String out, boolean overwrite) {
+    List<String> a = new ArrayList<>(List.of("dedup", raw, "--out", out));
+    if (overwrite) {
+      a.add("--overwrite");
+    }
+    return a;
+  }
+
+  /** Waits until the driver's progress shows a job of {@code step}; fails if it ends first. */
+  private static void awaitStep(StandaloneCluster.Running run, String step) throws Exception {
+    long deadline = System.nanoTime() + RUN_LIMIT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (cluster.log(run.name()).contains(step)) {
+        return;
+      }
+      if (!run.driver().isAlive()) {
+        throw new AssertionError(
+            "ended before '" + step + "' could be interrupted; log:\n" + cluster.log(run.name()));
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("no '" + step + "' in " + RUN_LIMIT);
+  }
+
+  /** "uid kept" / "uid reason related_uid" of a curation output, sorted (a multiset). */
+  private static List<String> decisions(String out) {
+    List<String> rows = new ArrayList<>();
+    spark.read().parquet(out + "/data").select(Columns.UID).collectAsList().stream()
+        .map(r -> r.getString(0) + " kept")
+        .forEach(rows::add);
+    spark
+        .read()
+        .parquet(out + "/rejects")
+        .select(Columns.UID, Columns.REASON, Columns.RELATED_UID)
+        .collectAsList()
+        .stream()
+        .map(r -> r.getString(0) + " " + r.getString(1) + " " + r.getString(2))
+        .forEach(rows::add);
+    rows.sort(null);
+    return rows;
+  }
+
+  /** The dedup step whose job reads the shuffled candidate keys. */
+  private static final String DEDUP_SHUFFLE_STEP = "dedup / image candidate pairs";
+
+  @Test
+  @Order(3)
+  void executorKilledMidDedupShuffleAndDriverKilledThenOverwriteGiveOneOutput() throws Exception {
+    Dataset<Row> input = spark.read().option("pathGlobFilter", "*.parquet").parquet(raw);
+    Dataset<Row> pairs = Pairs.prepare(input, LayoutDetector.detect(input.schema()));
+
+    String afterExecutorKill = tmp.resolve("dedup-executor-kill").toString();
+    long t0 = System.nanoTime();
+    StandaloneCluster.Running run = submit(dedup(afterExecutorKill, false));
+    awaitStep(run, DEDUP_SHUFFLE_STEP);
+    List<ProcessHandle> executors = cluster.executors();
+    assertThat(executors).as("executor JVMs running mid-dedup").isNotEmpty();
+    executors.forEach(ProcessHandle::destroyForcibly); // SIGKILL
+    StandaloneCluster.Submitted r = cluster.await(run, RUN_LIMIT);
+    double executorKillSeconds = (System.nanoTime() - t0) / 1e9;
+    assertThat(r.exitCode()).as("dedup after an executor kill; log:\n" + r.output()).isZero();
+    assertThat(r.output())
+        .as("the driver saw the executor die mid-dedup")
+        .containsPattern("(?i)lost (executor|task)|executor .* removed|ExecutorLostFailure");
+    CurationChecks.assertUidsAccounted(
+        spark, "dedup after an executor kill", pairs, afterExecutorKill);
+
+    String afterDriverKill = tmp.resolve("dedup-driver-kill").toString();
+    StandaloneCluster.Running killed = submit(dedup(afterDriverKill, false));
+    awaitStep(killed, DEDUP_SHUFFLE_STEP);
+    killed.driver().destroyForcibly(); // SIGKILL of the client-mode driver JVM
+    killed.driver().waitFor();
+    long t1 = System.nanoTime();
+    StandaloneCluster.Submitted again =
+        cluster.await(submit(dedup(afterDriverKill, true)), RUN_LIMIT);
+    double rerunSeconds = (System.nanoTime() - t1) / 1e9;
+    assertThat(again.exitCode())
+        .as("dedup --overwrite after a driver kill; log:\n" + again.output())
+        .isZero();
+    CurationChecks.assertUidsAccounted(
+        spark, "dedup re-run with --overwrite", pairs, afterDriverKill);
+    assertThat(decisions(afterDriverKill))
+        .as(
+            "the re-run's kept rows and rejects (reason, related uid) equal the executor-kill run's")
+        .isEqualTo(decisions(afterExecutorKill));
+    record(
+        String.format(
+            Locale.ROOT,
+            "dedup: executor SIGKILL at '%s': completed in %.1f s, every uid once; driver SIGKILL"
+                + " there, then --overwrite: %.1f s, same decisions",
+            DEDUP_SHUFFLE_STEP,
+            executorKillSeconds,
+            rerunSeconds));
   }
 
   /**
