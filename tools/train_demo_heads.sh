@@ -31,7 +31,7 @@ done
   --positive gradient --name gradient_background \
   --out "$root/models/sparkclip-demo-clip-heads/gradient_background" \
   --fixture-out "$root/jobs/src/test/resources/heads" \
-  --provenance "Training: \`sparkclip generate --rows $train_rows --seed $train_seed --max-side 256\`
+  --provenance "Training: \`sparkclip generate --rows $train_rows --seed $train_seed --max-side 256 --shard-size 3000\`
 (every fault rate 0). Held-out: \`--rows $heldout_rows --seed $heldout_seed\`, same options. Both
 embedded with \`sparkclip embed --model models/sparkclip-demo-clip\` (fp32) and exported with
 \`sparkclip export --format clip-retrieval\` (float16 .npy, the training input)."

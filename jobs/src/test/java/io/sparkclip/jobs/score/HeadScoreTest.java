@@ -159,6 +159,41 @@ class HeadScoreTest {
   }
 
   @Test
+  void aTextHeadReadsTheCaptionEmbedding() throws Exception {
+    // The linear fixture's model.onnx with head.json saying "text".
+    Path dir = Files.createDirectories(tmp.resolve("linear-text"));
+    Files.copy(Path.of(LINEAR_64).resolve("model.onnx"), dir.resolve("model.onnx"));
+    Files.writeString(
+        dir.resolve("head.json"),
+        "{\"input\": \"text\", \"embedding_dim\": 64, \"description\": \"linear fixture on"
+            + " the caption embedding\"}");
+    String out = tmp.resolve("scored-text").toString();
+    new ScoreJob(
+            spark,
+            new ScoreStage()
+                .options(
+                    StageConf.io(emb, out)
+                        .with(StageKeys.MODEL, TestModels.DEMO)
+                        .with(ScoreJob.Options.HEADS, List.of("captionlin=" + dir))))
+        .run();
+    List<Row> scoredText = spark.read().parquet(out + "/data").collectAsList(); // 240 rows
+    int checked = 0;
+    for (Row r : scoredText) {
+      int t = r.fieldIndex(Columns.TEXT_EMBEDDING);
+      int s = r.fieldIndex("captionlin_score");
+      if (r.isNullAt(t)) {
+        assertThat(r.isNullAt(s)).as("no score without a text embedding").isTrue();
+        continue;
+      }
+      assertThat((double) r.getFloat(s))
+          .as("captionlin_score of %s", str(r, Columns.KEY))
+          .isCloseTo(linear(r.getList(t)), offset(1e-5));
+      checked++;
+    }
+    assertThat(checked).as("rows scored on their caption embedding").isGreaterThan(200);
+  }
+
+  @Test
   void aHeadLoadsOncePerJvmThroughTheTowersSessionCache() {
     HeadDirectory d = io.sparkclip.udfs.head.HeadScores.directory(LINEAR_64);
     assertThat(SessionCache.head(d.modelOnnx(), io.sparkclip.udfs.session.Device.CPU, 2))
