@@ -1,5 +1,7 @@
 package io.sparkclip.schemas;
 
+import java.util.regex.Pattern;
+
 /**
  * Column names, as constants. Code reads fields by these names, never by position.
  *
@@ -173,8 +175,7 @@ public final class Columns {
    * quoting in Spark SQL, Parquet or a HOCON key, and cannot differ from another only in case
    * (Spark resolves columns case-insensitively).
    */
-  public static final java.util.regex.Pattern HEAD_NAME =
-      java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,39}");
+  public static final Pattern HEAD_NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
 
   /** The score column of head {@code name}. */
   public static String headScore(String name) {

@@ -23,6 +23,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -188,8 +189,7 @@ public final class FilterJob {
   }
 
   /** A plain (unquoted) column name: what --min and --max may bound. */
-  static final java.util.regex.Pattern COLUMN =
-      java.util.regex.Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+  static final Pattern COLUMN = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
 
   /** The bounds on one column; a null side is unbounded. */
   public record ScoreBounds(String column, Double min, Double max) {}

@@ -28,6 +28,7 @@ import java.util.NoSuchElementException;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.LongStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -519,7 +520,7 @@ public final class GenerateJob {
       SyntheticPairs gen = new SyntheticPairs(config);
       long from = config.firstRow(shard);
       long to = config.endRow(shard);
-      return java.util.stream.LongStream.range(from, to)
+      return LongStream.range(from, to)
           .mapToObj(
               i -> {
                 SyntheticPairs.Pair p = gen.pair(i, false);

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.apache.hadoop.conf.Configuration;
@@ -83,10 +84,7 @@ public final class ModelCache {
    * error for a remote path with no files.
    */
   public static Path localRoot(
-      String uri,
-      Configuration conf,
-      Path cacheRoot,
-      java.util.function.Supplier<RuntimeException> empty) {
+      String uri, Configuration conf, Path cacheRoot, Supplier<RuntimeException> empty) {
     return LOCAL_ROOTS.computeIfAbsent(uri, u -> doLocalize(u, conf, cacheRoot, empty));
   }
 
@@ -97,10 +95,7 @@ public final class ModelCache {
   }
 
   private static Path doLocalize(
-      String uri,
-      Configuration conf,
-      Path cacheRoot,
-      java.util.function.Supplier<RuntimeException> empty) {
+      String uri, Configuration conf, Path cacheRoot, Supplier<RuntimeException> empty) {
     URI u = URI.create(uri);
     if (u.getScheme() == null) {
       return Paths.get(uri);
