@@ -1,5 +1,7 @@
 package io.sparkclip.schemas;
 
+import java.util.regex.Pattern;
+
 /**
  * Column names, as constants. Code reads fields by these names, never by position.
  *
@@ -162,7 +164,28 @@ public final class Columns {
   public static final String GROUP_SIZE = "group_size";
   public static final String GROUP_LOSS = "group_loss";
 
+  /**
+   * A score head's column is its name with this suffix: head {@code aesthetic} writes {@code
+   * aesthetic_score}.
+   */
+  public static final String HEAD_SCORE_SUFFIX = "_score";
+
+  /**
+   * Names a head may have: a lower-case column-name fragment, so {@code NAME_score} needs no
+   * quoting in Spark SQL, Parquet or a HOCON key, and cannot differ from another only in case
+   * (Spark resolves columns case-insensitively).
+   */
+  public static final Pattern HEAD_NAME = Pattern.compile("[a-z][a-z0-9_]{0,39}");
+
+  /** The score column of head {@code name}. */
+  public static String headScore(String name) {
+    return name + HEAD_SCORE_SUFFIX;
+  }
+
   // --- generator ground truth ---
   public static final String FAULT = "fault";
   public static final String ORIGINAL_UID = "original_uid";
+
+  /** The generator's background style of the picture (plain, gradient, stripes, speckled). */
+  public static final String BACKGROUND_STYLE = "background_style";
 }

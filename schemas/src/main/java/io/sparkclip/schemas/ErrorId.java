@@ -79,6 +79,20 @@ public enum ErrorId {
   MODEL_TOKENIZER_UNREADABLE("The tokenizer of the model directory cannot be loaded."),
   MODEL_COPY_FAILED("The model directory cannot be copied to the executor cache."),
 
+  HEAD_SPEC_INVALID(
+      "A score --head is not NAME=DIR with a lower-case column-name fragment as NAME, or a name"
+          + " repeats."),
+  HEAD_DIRECTORY_INVALID(
+      "A score head directory lacks model.onnx or head.json, or head.json is invalid."),
+  HEAD_ONNX_SIGNATURE(
+      "A score head's model.onnx is not one float [N, D] in, one [N, 1] or [N] out."),
+  HEAD_WIDTH_MISMATCH("A score head's input width differs from the width of the embeddings."),
+
+  FILTER_BOUND_INVALID(
+      "A filter --min/--max bound is not COLUMN=NUMBER, repeats a column, or has min above max."),
+  FILTER_UNKNOWN_SCORE_COLUMN(
+      "A filter --min/--max bound names a column the input lacks or that is not numeric."),
+
   DEVICE_CUDA_UNAVAILABLE("A CUDA device was requested but CUDA is unavailable."),
   DEVICE_UNKNOWN("The device is not cpu, cuda, cuda:N or auto."),
 

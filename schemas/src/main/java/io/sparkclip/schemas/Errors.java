@@ -913,4 +913,41 @@ public final class Errors {
         "Re-run with the same input and options to finish it, choose another --out, or pass"
             + " --overwrite to start over.");
   }
+
+  // Score heads and score bounds.
+
+  /** A --head value is not NAME=DIR with a valid, unique name. */
+  public static SparkclipException headSpecInvalid(String value, String why) {
+    return error(
+        ErrorId.HEAD_SPEC_INVALID,
+        "Invalid score head '" + value + "'.",
+        why + "; a head is NAME=DIR and writes the column NAME" + Columns.HEAD_SCORE_SUFFIX + ".",
+        "Write e.g. --head aesthetic=/models/aesthetic (curate: score { heads ="
+            + " [\"aesthetic=/models/aesthetic\"] }), NAME matching "
+            + Columns.HEAD_NAME.pattern()
+            + ", not clip or query, each name once.");
+  }
+
+  /** A filter --min/--max value is malformed, repeated, or contradicts the other bound. */
+  public static SparkclipException filterBoundInvalid(String option, String value, String why) {
+    return error(
+        ErrorId.FILTER_BOUND_INVALID,
+        "Invalid filter bound --" + option + " '" + value + "'.",
+        why + ".",
+        "Write --min aesthetic_score=5.0 or --max nsfw_score=0.5: one --min and one --max at most"
+            + " per column, the min at most the max.");
+  }
+
+  /** A filter bound names a column the input lacks, or one that is not numeric. */
+  public static SparkclipException filterUnknownScoreColumn(
+      String path, String column, String why, Collection<String> numeric) {
+    return error(
+        ErrorId.FILTER_UNKNOWN_SCORE_COLUMN,
+        "filter cannot bound column '" + column + "' of '" + path + "'.",
+        why + "; the numeric columns are " + numeric + ".",
+        "Bound one of those columns, or run sparkclip score --head NAME=DIR first for a"
+            + " NAME"
+            + Columns.HEAD_SCORE_SUFFIX
+            + " column.");
+  }
 }

@@ -91,4 +91,16 @@ public final class RejectReason {
 
   /** filter: query_score below the threshold. */
   public static final String LOW_QUERY_SCORE = "low_query_score";
+
+  /**
+   * filter: a score column with a {@code --min} or {@code --max} bound is null (or NaN) for the
+   * row, so the bound cannot be checked; the detail names the column.
+   */
+  public static final String SCORE_MISSING = "score_missing";
+
+  /** filter: a score column is below its {@code --min} bound; the detail names the column. */
+  public static final String SCORE_BELOW_MIN = "score_below_min";
+
+  /** filter: a score column is above its {@code --max} bound; the detail names the column. */
+  public static final String SCORE_ABOVE_MAX = "score_above_max";
 }

@@ -90,6 +90,20 @@ public final class Schemas {
           .add(Columns.ORIGINAL_UID, StringType, true /* nullable: set for duplicates only */)
           .add(Columns.DETAIL, StringType, true /* nullable */);
 
+  /**
+   * What the generator drew in each picture, one row per generated row with an image ({@code key}
+   * is unique, {@code uid} is not for exact duplicates): the ground truth a score head trained on
+   * generated data is measured against.
+   */
+  public static final StructType SCENES =
+      new StructType()
+          .add(Columns.UID, StringType, false /* nullable */)
+          .add(Columns.KEY, StringType, false /* nullable */)
+          .add(
+              Columns.BACKGROUND_STYLE,
+              StringType,
+              true /* nullable: no picture (failed download, corrupt bytes) */);
+
   /** Rows a curation stage removed, and why. Shared by every stage. */
   public static final StructType REJECTS =
       new StructType()

@@ -43,6 +43,12 @@ public final class StageFiles {
   /** The injected faults and their originals, beside the generated pairs. */
   public static final String GROUND_TRUTH_DIR = "_ground_truth";
 
+  /**
+   * What each picture shows ({@link Schemas#SCENES}), as JSON lines so that a training script reads
+   * it without a Parquet library (tools/train_demo_heads.py).
+   */
+  public static final String SCENES_DIR = "_ground_truth_scenes";
+
   public static final String QUERIES_FILE = "queries.txt";
   public static final String GENERATE_SUMMARY_FILE = "_sparkclip_generate.json";
   public static final String IMAGES_DIR = "images";

@@ -197,4 +197,52 @@ public final class ClipErrors {
         "they come from different models.",
         "compare embeddings of one model.");
   }
+
+  /** A score head directory lacks a file, or head.json is invalid. */
+  public static SparkclipException headDirectoryInvalid(String dir, String what) {
+    return error(
+        ErrorId.HEAD_DIRECTORY_INVALID,
+        "Score head " + dir + " is not a valid head directory.",
+        what,
+        "give a folder with model.onnx (float [N, D] -> [N, 1] or [N]) and head.json"
+            + " ({\"input\": \"image\" or \"text\", \"embedding_dim\": D, \"description\": ...});"
+            + " see docs/heads.md.");
+  }
+
+  /** A head's model.onnx has other inputs or outputs than one embedding in, one score out. */
+  public static SparkclipException badHeadSignature(String file, String what) {
+    return error(
+        ErrorId.HEAD_ONNX_SIGNATURE,
+        "Score head " + file + " has an unexpected signature.",
+        what,
+        "export the head with one float input [N, D] and one float output [N, 1] or [N] (name it"
+            + " in head.json's \"output\" when the model has several); see docs/heads.md.");
+  }
+
+  /** A head reads embeddings of another width than the model's. */
+  public static SparkclipException headWidthMismatch(
+      String head, String dir, String input, int headWidth, int modelWidth, String model) {
+    return error(
+        ErrorId.HEAD_WIDTH_MISMATCH,
+        "Score head '"
+            + head
+            + "' ("
+            + dir
+            + ") reads "
+            + input
+            + " embeddings of width "
+            + headWidth
+            + ", but the pairs' embeddings have width "
+            + modelWidth
+            + ".",
+        "the head was trained on another CLIP model's embeddings than "
+            + model
+            + " (embed_dim "
+            + modelWidth
+            + "); its scores on these embeddings would mean nothing.",
+        "use a head trained on "
+            + model
+            + "'s embeddings, or embed the pairs with the model the head was trained for (e.g."
+            + " LAION's aesthetic predictor reads ViT-L/14's 768-wide image embeddings).");
+  }
 }

@@ -5,6 +5,7 @@ import io.sparkclip.jobs.filter.FilterJob.Options;
 import io.sparkclip.jobs.filter.FilterStage;
 import io.sparkclip.jobs.stage.Stage;
 import io.sparkclip.jobs.stage.StageKeys;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -15,14 +16,17 @@ import picocli.CommandLine.Parameters;
     description = {
       "Keep scored pairs by rules (combinable, applied in this order): embed failures out,",
       "--min-clip-score, --top-percent (global), --per-query-top-percent, --max-rank,",
-      "--min-query-score. Removed rows go to <out>/rejects with the rule as reason."
+      "--min-query-score, then --min/--max bounds on any numeric column (a null or NaN",
+      "value is rejected as score_missing). Removed rows go to <out>/rejects with the rule",
+      "as reason."
     },
     footer = {
       "",
       "Examples:",
       "  sparkclip filter /tmp/scored --min-clip-score 0.28 --out /tmp/filtered   (LAION, B/32)",
       "  sparkclip filter /tmp/scored --top-percent 30 --out /tmp/filtered        (DataComp)",
-      "  sparkclip filter /tmp/scored --per-query-top-percent 50 --max-rank 5 --out /tmp/f"
+      "  sparkclip filter /tmp/scored --per-query-top-percent 50 --max-rank 5 --out /tmp/f",
+      "  sparkclip filter /tmp/scored --min aesthetic_score=5.0 --max nsfw_score=0.5 --out /tmp/f"
     })
 public final class FilterCommand extends StageCommand<FilterJob.Options> {
   @Parameters(index = "0", paramLabel = "INPUT", description = "Output of sparkclip score.")
@@ -47,6 +51,18 @@ public final class FilterCommand extends StageCommand<FilterJob.Options> {
 
   @Option(names = "--" + Options.MIN_QUERY_SCORE, description = "Reject query_score below this.")
   Double minQueryScore;
+
+  @Option(
+      names = "--" + Options.MIN,
+      paramLabel = "COLUMN=NUMBER",
+      description = "Reject rows whose COLUMN is below NUMBER (repeatable).")
+  List<String> min;
+
+  @Option(
+      names = "--" + Options.MAX,
+      paramLabel = "COLUMN=NUMBER",
+      description = "Reject rows whose COLUMN is above NUMBER (repeatable).")
+  List<String> max;
 
   @Option(
       names = "--" + StageKeys.OVERWRITE,

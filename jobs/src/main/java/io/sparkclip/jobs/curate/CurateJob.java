@@ -224,6 +224,14 @@ public final class CurateJob {
     return p.stage().requires(p.options());
   }
 
+  private static <O> Set<String> writes(Planned<O> p) {
+    return p.stage().writes(p.options());
+  }
+
+  private static <O> void preflight(Planned<O> p) {
+    p.stage().preflight(p.options());
+  }
+
   /**
    * Fails with {@code CONFIG_STAGE_ORDER} when a planned stage needs a column that neither the
    * input ({@code inputColumns}) nor a stage before it writes: score before embed would otherwise
@@ -240,8 +248,15 @@ public final class CurateJob {
         if (available.contains(column.toLowerCase(Locale.ROOT))) {
           continue;
         }
+        // A listed stage whose options write the column (score with that head) first, then any
+        // stage that always writes it.
         List<String> writers =
-            ALL.stream().filter(s -> s.writes().contains(column)).map(Stage::name).toList();
+            java.util.stream.Stream.concat(
+                    plan.stream().filter(q -> writes(q).contains(column)).map(q -> q.stage()),
+                    ALL.stream().filter(s -> s.writes().contains(column)))
+                .map(Stage::name)
+                .distinct()
+                .toList();
         // The suggested list: the first writer moved (or added) just before the stage.
         List<String> fixed = new ArrayList<>(names);
         if (!writers.isEmpty()) {
@@ -250,7 +265,7 @@ public final class CurateJob {
         }
         throw Errors.configStageOrder(p.stage().name(), i + 1, column, names, writers, fixed);
       }
-      p.stage().writes().forEach(c -> available.add(c.toLowerCase(Locale.ROOT)));
+      writes(p).forEach(c -> available.add(c.toLowerCase(Locale.ROOT)));
     }
   }
 
@@ -308,6 +323,7 @@ public final class CurateJob {
       // Fail fast on a bad model before hours of dedup.
       io.sparkclip.udfs.embed.Embedders.modelDirectory(conf.getString(StageKeys.MODEL));
     }
+    plan.forEach(CurateJob::preflight);
     String out = conf.getString(StageKeys.OUT);
     Paths.prepareOutput(
         spark,

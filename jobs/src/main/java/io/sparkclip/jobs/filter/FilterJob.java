@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.format_number;
+import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.percentile_approx;
 
@@ -17,13 +18,19 @@ import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.Stages;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -38,7 +45,12 @@ import org.apache.spark.storage.StorageLevel;
  *   <li>{@code below_query_top_percent}: outside the top p% of its query;
  *   <li>{@code contrastive_rank}: its own caption ranks below r among its group's captions
  *       (image_rank &gt; r);
- *   <li>{@code low_query_score}: query_score below a threshold.
+ *   <li>{@code low_query_score}: query_score below a threshold;
+ *   <li>bounds on any numeric column, e.g. a score head's ({@code --min aesthetic_score=5.0},
+ *       {@code --max nsfw_score=0.5}), column by column in the order first given: {@code
+ *       score_missing} when the value is null or NaN (a bound that cannot be checked never keeps a
+ *       row silently), then {@code score_below_min}, then {@code score_above_max}; the detail names
+ *       the column, its value and the bound.
  * </ol>
  */
 public final class FilterJob {
@@ -52,6 +64,8 @@ public final class FilterJob {
       Double perQueryTopPercent,
       Integer maxRank,
       Double minQueryScore,
+      List<String> min,
+      List<String> max,
       boolean overwrite) {
     /** Reject clip_score below this (LAION: 0.28 for OpenAI ViT-B/32). */
     public static final String MIN_CLIP_SCORE = "min-clip-score";
@@ -68,6 +82,16 @@ public final class FilterJob {
     /** Reject query_score below this. */
     public static final String MIN_QUERY_SCORE = "min-query-score";
 
+    /** Lower bounds {@code COLUMN=NUMBER} on numeric columns (repeatable). */
+    public static final String MIN = "min";
+
+    public static final List<String> MIN_DEFAULT = List.of();
+
+    /** Upper bounds {@code COLUMN=NUMBER} on numeric columns (repeatable). */
+    public static final String MAX = "max";
+
+    public static final List<String> MAX_DEFAULT = List.of();
+
     /** Every rule is off unless set. */
     public static Options from(StageConf c) {
       return new Options(
@@ -78,6 +102,8 @@ public final class FilterJob {
           c.optDecimal(PER_QUERY_TOP_PERCENT),
           c.optInteger(MAX_RANK),
           c.optDecimal(MIN_QUERY_SCORE),
+          c.strings(MIN, MIN_DEFAULT),
+          c.strings(MAX, MAX_DEFAULT),
           c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT));
     }
 
@@ -90,6 +116,57 @@ public final class FilterJob {
       if (maxRank != null && maxRank < 1) {
         throw Errors.maxRankOutOfRange(maxRank);
       }
+      bounds();
+    }
+
+    /**
+     * The --min and --max bounds by column, in the order the columns were first given; fails on a
+     * malformed value, a column bounded twice the same way, or a min above its max.
+     */
+    public Map<String, ScoreBounds> bounds() {
+      Map<String, ScoreBounds> m = new LinkedHashMap<>();
+      for (String v : min) {
+        Map.Entry<String, Double> b = parseBound(MIN, v);
+        ScoreBounds old = m.getOrDefault(b.getKey(), new ScoreBounds(b.getKey(), null, null));
+        if (old.min() != null) {
+          throw Errors.filterBoundInvalid(MIN, v, "column " + b.getKey() + " has two --min");
+        }
+        m.put(b.getKey(), new ScoreBounds(b.getKey(), b.getValue(), old.max()));
+      }
+      for (String v : max) {
+        Map.Entry<String, Double> b = parseBound(MAX, v);
+        ScoreBounds old = m.getOrDefault(b.getKey(), new ScoreBounds(b.getKey(), null, null));
+        if (old.max() != null) {
+          throw Errors.filterBoundInvalid(MAX, v, "column " + b.getKey() + " has two --max");
+        }
+        if (old.min() != null && old.min() > b.getValue()) {
+          throw Errors.filterBoundInvalid(
+              MAX, v, "its --min " + old.min() + " is above the --max, so no row could be kept");
+        }
+        m.put(b.getKey(), new ScoreBounds(b.getKey(), old.min(), b.getValue()));
+      }
+      return m;
+    }
+
+    private static Map.Entry<String, Double> parseBound(String option, String v) {
+      int eq = v.indexOf('=');
+      if (eq < 0) {
+        throw Errors.filterBoundInvalid(option, v, "it is not COLUMN=NUMBER");
+      }
+      String column = v.substring(0, eq).trim();
+      if (!COLUMN.matcher(column).matches()) {
+        throw Errors.filterBoundInvalid(option, v, "'" + column + "' is not a column name");
+      }
+      double t;
+      try {
+        t = Double.parseDouble(v.substring(eq + 1).trim());
+      } catch (NumberFormatException e) {
+        throw Errors.filterBoundInvalid(option, v, "'" + v.substring(eq + 1) + "' is not a number");
+      }
+      if (!Double.isFinite(t)) {
+        throw Errors.filterBoundInvalid(option, v, "the bound is not a finite number");
+      }
+      return Map.entry(column, t);
     }
 
     public Map<String, Object> rules() {
@@ -99,9 +176,23 @@ public final class FilterJob {
       m.put("per_query_top_percent", perQueryTopPercent);
       m.put("max_rank", maxRank);
       m.put("min_query_score", minQueryScore);
+      Map<String, Object> b = new LinkedHashMap<>();
+      for (ScoreBounds v : bounds().values()) {
+        Map<String, Double> minMax = new LinkedHashMap<>(); // null: that side is unbounded
+        minMax.put("min", v.min());
+        minMax.put("max", v.max());
+        b.put(v.column(), minMax);
+      }
+      m.put("score_bounds", b);
       return m;
     }
   }
+
+  /** A plain (unquoted) column name: what --min and --max may bound. */
+  static final Pattern COLUMN = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+
+  /** The bounds on one column; a null side is unbounded. */
+  public record ScoreBounds(String column, Double min, Double max) {}
 
   private final SparkSession spark;
   private final Options options;
@@ -124,6 +215,7 @@ public final class FilterJob {
     if (options.perQueryTopPercent() != null && !CurationOutput.has(in, Columns.QUERY)) {
       throw Errors.perQueryWithoutQueryColumn(data);
     }
+    checkBoundColumns(in.schema(), data, options.bounds().keySet());
     Paths.prepareOutput(spark, options.out(), options.overwrite());
     Map<String, Object> details = new LinkedHashMap<>(options.rules());
 
@@ -207,6 +299,9 @@ public final class FilterJob {
               RejectReason.LOW_QUERY_SCORE,
               "query_score");
     }
+    for (ScoreBounds b : options.bounds().values()) {
+      l = rejectOutOfBounds(l, b);
+    }
     Sparks.describe(spark, Stages.FILTER, "count input");
     long rowsIn = in.count();
     CurationSummary s =
@@ -214,6 +309,65 @@ public final class FilterJob {
             spark, Stages.FILTER, options.input(), options.out(), rowsIn, l, details, start);
     l.unpersist();
     return s;
+  }
+
+  /**
+   * Fails unless every bounded column is a numeric column of the input (compared exactly: the
+   * schema's names are the ones the rejects' details will quote).
+   */
+  static void checkBoundColumns(StructType schema, String data, Collection<String> columns) {
+    List<String> numeric =
+        Arrays.stream(schema.fields())
+            .filter(f -> f.dataType() instanceof NumericType)
+            .map(StructField::name)
+            .toList();
+    for (String c : columns) {
+      if (!schema.getFieldIndex(c).isDefined()) {
+        throw Errors.filterUnknownScoreColumn(data, c, "the input has no such column", numeric);
+      }
+      if (!numeric.contains(c)) {
+        throw Errors.filterUnknownScoreColumn(
+            data,
+            c,
+            "it is of type " + schema.apply(c).dataType().simpleString() + ", not a number",
+            numeric);
+      }
+    }
+  }
+
+  /** One column's bounds: null or NaN first (no bound can be checked), then min, then max. */
+  private static Dataset<Row> rejectOutOfBounds(Dataset<Row> l, ScoreBounds b) {
+    Column v = col(b.column());
+    Column asDouble = v.cast("double");
+    l =
+        CurationOutput.reject(
+            l,
+            v.isNull().or(isnan(asDouble)),
+            Stages.REJECT_FILTER,
+            lit(RejectReason.SCORE_MISSING),
+            concat(lit(b.column() + " is "), coalesce(v.cast("string"), lit("null"))),
+            lit(null));
+    if (b.min() != null) {
+      l =
+          CurationOutput.reject(
+              l,
+              asDouble.lt(lit(b.min())),
+              Stages.REJECT_FILTER,
+              lit(RejectReason.SCORE_BELOW_MIN),
+              concat(lit(b.column() + "="), v.cast("string"), lit(" < min " + b.min())),
+              lit(null));
+    }
+    if (b.max() != null) {
+      l =
+          CurationOutput.reject(
+              l,
+              asDouble.gt(lit(b.max())),
+              Stages.REJECT_FILTER,
+              lit(RejectReason.SCORE_ABOVE_MAX),
+              concat(lit(b.column() + "="), v.cast("string"), lit(" > max " + b.max())),
+              lit(null));
+    }
+    return l;
   }
 
   private static Dataset<Row> rejectBelow(

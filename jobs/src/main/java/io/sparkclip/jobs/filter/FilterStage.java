@@ -41,6 +41,7 @@ public final class FilterStage implements Stage<FilterJob.Options> {
     if (options.minQueryScore() != null) {
       c.add(Columns.QUERY_SCORE);
     }
+    c.addAll(options.bounds().keySet());
     return c;
   }
 }

@@ -28,6 +28,7 @@ import java.util.NoSuchElementException;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.LongStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -289,6 +290,16 @@ public final class GenerateJob {
         .write()
         .parquet(gt);
 
+    if (!config.metadataOnly()) {
+      Sparks.describe(spark, "generate", "write scenes");
+      spark
+          .range(0, shards, 1, gtPartitions)
+          .as(Encoders.LONG())
+          .flatMap(new ShardScenes(config), Encoders.row(Schemas.SCENES))
+          .write()
+          .json(new Path(out, StageFiles.SCENES_DIR).toString());
+    }
+
     writeQueries(config, new Path(out, StageFiles.QUERIES_FILE).toString());
 
     Sparks.describe(spark, "generate", "count faults");
@@ -492,6 +503,30 @@ public final class GenerateJob {
         }
       }
       return out.iterator(); // faults are a small fraction of one shard
+    }
+  }
+
+  /** Scenes of one shard: every row's background style, no images rendered. */
+  static final class ShardScenes implements FlatMapFunction<Long, Row> {
+    private static final long serialVersionUID = 1L;
+    private final SyntheticPairs.Config config;
+
+    ShardScenes(SyntheticPairs.Config config) {
+      this.config = config;
+    }
+
+    @Override
+    public Iterator<Row> call(Long shard) {
+      SyntheticPairs gen = new SyntheticPairs(config);
+      long from = config.firstRow(shard);
+      long to = config.endRow(shard);
+      return LongStream.range(from, to)
+          .mapToObj(
+              i -> {
+                SyntheticPairs.Pair p = gen.pair(i, false);
+                return RowFactory.create(p.uid(), p.key(), p.backgroundStyle());
+              })
+          .iterator();
     }
   }
 

@@ -109,7 +109,8 @@ public final class SyntheticPairs implements Serializable {
       byte[] image,
       FaultKind fault,
       String originalUid,
-      String faultDetail) {
+      String faultDetail,
+      String backgroundStyle) {
     public String uid() {
       return Uid.of(url, caption);
     }
@@ -414,6 +415,12 @@ public final class SyntheticPairs implements Serializable {
     }
     String sha = image == null ? null : Uid.sha256Hex(image);
     String exif = image == null ? null : "{}";
+    // The style of the background pictured (a copy's is its original's); none when no picture
+    // was downloaded or its bytes are corrupt.
+    String style =
+        nullImage || fault == FaultKind.CORRUPT_IMAGE
+            ? null
+            : Vocabulary.STYLES.get(pictured.style());
     return new Pair(
         i,
         key,
@@ -429,7 +436,8 @@ public final class SyntheticPairs implements Serializable {
         image,
         fault,
         originalUid,
-        detail);
+        detail,
+        style);
   }
 
   /** The same URL as written by another page: upper-case host, a fragment or tracking query. */

@@ -24,6 +24,9 @@ import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.Stages;
 import io.sparkclip.udfs.embed.Embedders;
+import io.sparkclip.udfs.head.HeadDirectory;
+import io.sparkclip.udfs.head.HeadScores;
+import io.sparkclip.udfs.head.HeadSpec;
 import io.sparkclip.udfs.model.ModelDirectory;
 import io.sparkclip.udfs.spark.ClipFunctions;
 import io.sparkclip.udfs.spark.ClipTextEmbedder;
@@ -61,6 +64,10 @@ import scala.collection.Seq;
  *       (rank of the own caption among the group's captions for the image, 1 = best), {@code
  *       text_rank} (vice versa), {@code group_loss} (the group's symmetric cross-entropy at the
  *       model's logit scale), {@code group_id} and {@code group_size}.
+ *   <li>{@code NAME_score} for each {@code --head NAME=DIR}: a score head (an ONNX model on the
+ *       L2-normalised image or text embedding, see {@link HeadDirectory} and docs/heads.md), run on
+ *       the executors in batches through the engine's session cache. Every head is checked on the
+ *       driver first (head.json, model.onnx's signature, its width against the model's embed_dim).
  * </ul>
  *
  * Rows without embeddings (embed_status not ok) keep null scores; nothing is removed here.
@@ -75,6 +82,8 @@ public final class ScoreJob {
       List<String> templates,
       int groupSize,
       int batchSize,
+      List<String> heads,
+      int headBatchSize,
       String device,
       boolean overwrite) {
     /** Prompt templates with {@code {query}}. */
@@ -94,6 +103,20 @@ public final class ScoreJob {
 
     public static final int GROUP_SIZE_DEFAULT = 256;
 
+    /** Score heads as {@code NAME=DIR} (repeatable): column {@code NAME_score} per head. */
+    public static final String HEADS = "heads";
+
+    public static final List<String> HEADS_DEFAULT = List.of();
+
+    /** Embeddings per head run. */
+    public static final String HEAD_BATCH_SIZE = "head-batch-size";
+
+    /**
+     * A head is a few matrix products per row, so a run's fixed cost (tensor set-up, the native
+     * call) dominates at the towers' batch of 32; 512 rows of 768 floats are 1.5 MB.
+     */
+    public static final int HEAD_BATCH_SIZE_DEFAULT = 512;
+
     public static Options from(StageConf c) {
       return new Options(
           c.string(StageKeys.INPUT, null),
@@ -102,6 +125,8 @@ public final class ScoreJob {
           c.strings(TEMPLATES, TEMPLATES_DEFAULT),
           c.integer(GROUP_SIZE, GROUP_SIZE_DEFAULT),
           c.integer(StageKeys.BATCH_SIZE, StageKeys.BATCH_SIZE_DEFAULT),
+          c.strings(HEADS, HEADS_DEFAULT),
+          c.integer(HEAD_BATCH_SIZE, HEAD_BATCH_SIZE_DEFAULT),
           c.string(StageKeys.DEVICE, StageKeys.DEVICE_DEFAULT),
           c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT));
     }
@@ -113,6 +138,41 @@ public final class ScoreJob {
       if (templates.isEmpty() || templates.stream().anyMatch(t -> !t.contains("{query}"))) {
         throw Errors.templatesWithoutQuery(templates);
       }
+      if (headBatchSize < 1 || headBatchSize > 65536) {
+        throw Errors.optionOutOfRange(
+            Stages.SCORE, "--" + HEAD_BATCH_SIZE + " in [1, 65536]", "got " + headBatchSize);
+      }
+      headDirs();
+    }
+
+    /** The heads by name, in the order given; fails on a malformed or repeated name. */
+    public Map<String, String> headDirs() {
+      Map<String, String> m = new LinkedHashMap<>();
+      for (String h : heads) {
+        int eq = h.indexOf('=');
+        String name = eq < 0 ? h : h.substring(0, eq).trim();
+        String dir = eq < 0 ? "" : h.substring(eq + 1).trim();
+        if (eq < 0 || dir.isEmpty()) {
+          throw Errors.headSpecInvalid(h, "it is not NAME=DIR");
+        }
+        if (!Columns.HEAD_NAME.matcher(name).matches()) {
+          throw Errors.headSpecInvalid(
+              h, "the name '" + name + "' is not a lower-case column-name fragment");
+        }
+        String column = Columns.headScore(name);
+        if (column.equals(Columns.CLIP_SCORE) || column.equals(Columns.QUERY_SCORE)) {
+          throw Errors.headSpecInvalid(h, "its column " + column + " is one score writes itself");
+        }
+        if (m.put(name, dir) != null) {
+          throw Errors.headSpecInvalid(h, "the name '" + name + "' is given twice");
+        }
+      }
+      return m;
+    }
+
+    /** The heads' score columns, in the order given. */
+    public List<String> headColumns() {
+      return headDirs().keySet().stream().map(Columns::headScore).toList();
     }
   }
 
@@ -124,9 +184,28 @@ public final class ScoreJob {
     this.options = options;
   }
 
+  /**
+   * Checks the model and every head on the driver, before any Spark work: each head's directory,
+   * its ONNX signature, and its width against the model's embed_dim (the width of the pairs'
+   * embeddings). Returns what the executors need to run the heads.
+   */
+  public static List<HeadSpec> preflight(Options options) {
+    options.validate();
+    ModelDirectory model = Embedders.modelDirectory(options.model());
+    List<HeadSpec> specs = new ArrayList<>();
+    for (Map.Entry<String, String> h : options.headDirs().entrySet()) {
+      HeadDirectory d = HeadScores.directory(h.getValue());
+      String output = d.checkOnnx();
+      d.checkWidth(h.getKey(), model.embedDim(), options.model());
+      LOG.info("head {}: {} ({}), output {}", h.getKey(), d, d.description(), output);
+      specs.add(new HeadSpec(h.getKey(), h.getValue(), output, d.input()));
+    }
+    return specs;
+  }
+
   public CurationSummary run() {
     long start = System.nanoTime();
-    options.validate();
+    List<HeadSpec> heads = preflight(options);
     ModelDirectory model = Embedders.modelDirectory(options.model());
     double scale = logitScale(model);
     String inputData = Paths.resolveInput(spark, options.input());
@@ -150,6 +229,19 @@ public final class ScoreJob {
     }
     df = df.withColumn("_img", img).withColumn("_txt", txt);
     df = df.withColumn(Columns.CLIP_SCORE, call_udf("clip_cosine", col("_img"), col("_txt")));
+    if (!heads.isEmpty()) {
+      List<String> columns = options.headColumns();
+      for (String c : columns) {
+        if (CurationOutput.has(df, c)) {
+          // Scoring a scored output again: the new head's score replaces the old one.
+          LOG.info("input already has {}: replaced by the head's new score", c);
+          df = df.drop(c);
+        }
+      }
+      df =
+          HeadScores.apply(
+              df, heads, columns, "_img", "_txt", options.headBatchSize(), options.device());
+    }
 
     // query_score: one zero-shot classifier per distinct query.
     boolean hasQuery = CurationOutput.has(df, Columns.QUERY);
@@ -175,6 +267,16 @@ public final class ScoreJob {
     details.put("logit_scale", scale);
     details.put("group_size", options.groupSize());
     details.put("templates", options.templates());
+    Map<String, Object> headDetails = new LinkedHashMap<>();
+    for (HeadSpec h : heads) {
+      Map<String, Object> d = new LinkedHashMap<>();
+      d.put("dir", h.dir());
+      d.put("input", h.input().label());
+      d.put("column", Columns.headScore(h.name()));
+      d.put("description", HeadScores.directory(h.dir()).description());
+      headDetails.put(h.name(), d);
+    }
+    details.put("heads", headDetails);
     CurationSummary s =
         CurationOutput.write(
             spark,

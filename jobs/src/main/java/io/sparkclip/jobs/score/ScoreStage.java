@@ -47,6 +47,18 @@ public final class ScoreStage implements Stage<ScoreJob.Options> {
   }
 
   @Override
+  public Set<String> writes(ScoreJob.Options options) {
+    Set<String> w = new java.util.TreeSet<>(writes());
+    w.addAll(options.headColumns());
+    return w;
+  }
+
+  @Override
+  public void preflight(ScoreJob.Options options) {
+    ScoreJob.preflight(options);
+  }
+
+  @Override
   public Set<String> requires(ScoreJob.Options options) {
     return Set.of(Columns.IMAGE_EMBEDDING, Columns.TEXT_EMBEDDING);
   }

@@ -28,6 +28,21 @@ public interface Stage<O> {
   }
 
   /**
+   * Columns the stage adds with these options: {@link #writes()} plus those the options name (the
+   * {@code NAME_score} column of each of score's heads).
+   */
+  default Set<String> writes(O options) {
+    return writes();
+  }
+
+  /**
+   * Checks that read files the options name (a model, a score head) and cannot wait until the stage
+   * runs: curate calls it for every listed stage before the first one runs, so a bad head fails at
+   * once rather than after hours of dedup. The stage's run checks again.
+   */
+  default void preflight(O options) {}
+
+  /**
    * Columns the stage's input must have, with these options: present in curate's input or written
    * by a stage listed before it. curate checks this before any stage runs; the stage itself checks
    * its actual input again when it runs.

@@ -154,6 +154,54 @@ class StageDefaultsTest {
   }
 
   @Test
+  void scoreHeadsAndFilterBoundsFlagsAndConfigKeysAreTheSameOptions() {
+    Map<String, String> top = top();
+    top.put(StageKeys.MODEL, "/m");
+    top.put("score.head-batch-size", "64");
+    Config conf =
+        CurateJob.load(null, top)
+            .withValue(
+                "score.heads",
+                ConfigValueFactory.fromIterable(List.of("aesthetic=/h/a", "nsfw=/h/n")))
+            .withValue("filter.min", ConfigValueFactory.fromIterable(List.of("aesthetic_score=5")))
+            .withValue("filter.max", ConfigValueFactory.fromIterable(List.of("nsfw_score=0.5")))
+            .withValue(
+                CurateJob.STAGES,
+                ConfigValueFactory.fromIterable(List.of(Stages.SCORE, Stages.FILTER)));
+    List<CurateJob.Planned<?>> plan = new CurateJob(null, conf).plan();
+    Object score =
+        commandOptions(
+            Stages.SCORE,
+            "/raw",
+            plan.get(0).dir(),
+            "--model",
+            "/m",
+            "--head",
+            "aesthetic=/h/a",
+            "--head",
+            "nsfw=/h/n",
+            "--head-batch-size",
+            "64");
+    assertThat(score).as("score --head flags == score.heads").isEqualTo(plan.get(0).options());
+    assertThat(((io.sparkclip.jobs.score.ScoreJob.Options) score).headColumns())
+        .as("head columns, in the order given")
+        .containsExactly("aesthetic_score", "nsfw_score");
+    Object filter =
+        commandOptions(
+            Stages.FILTER,
+            plan.get(0).dir() + "/data",
+            plan.get(1).dir(),
+            "--min",
+            "aesthetic_score=5",
+            "--max",
+            "nsfw_score=0.5");
+    assertThat(filter).as("filter --min/--max == filter.min/max").isEqualTo(plan.get(1).options());
+    assertThat(filter)
+        .as("and they differ from the defaults")
+        .isNotEqualTo(commandOptions(Stages.FILTER, "/raw", plan.get(1).dir()));
+  }
+
+  @Test
   void aConfigKeyNoStageReadsFailsBeforeAnyWork() {
     Map<String, String> typo = top();
     typo.put("dedup.phash-distanse", "6");

@@ -66,6 +66,7 @@ class GenerateJobTest {
             "00001.parquet",
             "00002.parquet",
             "_ground_truth",
+            "_ground_truth_scenes",
             "queries.txt",
             "_sparkclip_generate.json");
     Dataset<Row> df = read(raw);
@@ -405,5 +406,45 @@ class GenerateJobTest {
     } catch (IOException | RuntimeException e) {
       return true;
     }
+  }
+
+  @Test
+  void scenesGiveEveryPicturedRowItsBackgroundStyle() {
+    Dataset<Row> scenes =
+        spark
+            .read()
+            .schema(io.sparkclip.schemas.Schemas.SCENES)
+            .json(raw + "/" + io.sparkclip.schemas.StageFiles.SCENES_DIR);
+    Dataset<Row> gt = spark.read().parquet(raw + "/_ground_truth");
+    // 3,000 rows of four short columns, checked in the test.
+    List<Row> joined =
+        read(raw)
+            .select(col(Columns.KEY), col(Columns.JPG).isNull().as("no_image"), col(Columns.SHA256))
+            .join(scenes, Columns.KEY)
+            .join(gt.select(Columns.KEY, Columns.FAULT), new String[] {Columns.KEY}, "left")
+            .collectAsList();
+    assertThat(joined).as("one scene per generated row, joined by key").hasSize(3000);
+    Map<String, String> styleBySha = new HashMap<>();
+    int exactCopies = 0;
+    for (Row r : joined) {
+      String key = r.getString(r.fieldIndex(Columns.KEY));
+      String style = r.getString(r.fieldIndex(Columns.BACKGROUND_STYLE));
+      String fault = r.getString(r.fieldIndex(Columns.FAULT));
+      boolean pictured = !r.getBoolean(r.fieldIndex("no_image")) && !"corrupt_image".equals(fault);
+      assertThat(style != null)
+          .as("a style exactly when %s has a picture", key)
+          .isEqualTo(pictured);
+      if (style == null) {
+        continue;
+      }
+      assertThat(Vocabulary.STYLES).as("style of %s", key).contains(style);
+      String sha = r.getString(r.fieldIndex(Columns.SHA256));
+      String before = styleBySha.putIfAbsent(sha, style);
+      if (before != null) {
+        exactCopies++;
+        assertThat(style).as("identical image bytes of %s, same style", key).isEqualTo(before);
+      }
+    }
+    assertThat(exactCopies).as("exact copies checked").isGreaterThan(10);
   }
 }

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 import org.apache.hadoop.conf.Configuration;
@@ -44,6 +45,7 @@ public final class ModelCache {
   private static final Logger LOG = LoggerFactory.getLogger(ModelCache.class);
   static final String MANIFEST = ".sparkclip-manifest";
   private static final Map<String, ModelDirectory> LOCALIZED = new ConcurrentHashMap<>();
+  private static final Map<String, Path> LOCAL_ROOTS = new ConcurrentHashMap<>();
 
   private ModelCache() {}
 
@@ -64,21 +66,42 @@ public final class ModelCache {
   }
 
   public static ModelDirectory localize(String uri, Configuration conf, Path cacheRoot) {
-    return LOCALIZED.computeIfAbsent(uri, u -> doLocalize(u, conf, cacheRoot));
+    return LOCALIZED.computeIfAbsent(
+        uri,
+        u ->
+            ModelDirectory.open(
+                localRoot(
+                    u,
+                    conf,
+                    cacheRoot,
+                    () -> ClipErrors.missingFile(u + "/" + ModelDirectory.CONFIG, u)),
+                u));
+  }
+
+  /**
+   * The local folder of any model-like directory (a CLIP model, a score head): {@code uri} itself
+   * when local, else a checked copy under {@code cacheRoot}, once per JVM. {@code empty} is the
+   * error for a remote path with no files.
+   */
+  public static Path localRoot(
+      String uri, Configuration conf, Path cacheRoot, Supplier<RuntimeException> empty) {
+    return LOCAL_ROOTS.computeIfAbsent(uri, u -> doLocalize(u, conf, cacheRoot, empty));
   }
 
   /** Forgets the JVM-level memo (tests). Cached files stay on disk. */
   static void clearMemo() {
     LOCALIZED.clear();
+    LOCAL_ROOTS.clear();
   }
 
-  private static ModelDirectory doLocalize(String uri, Configuration conf, Path cacheRoot) {
+  private static Path doLocalize(
+      String uri, Configuration conf, Path cacheRoot, Supplier<RuntimeException> empty) {
     URI u = URI.create(uri);
     if (u.getScheme() == null) {
-      return ModelDirectory.open(Paths.get(uri), uri);
+      return Paths.get(uri);
     }
     if ("file".equals(u.getScheme())) {
-      return ModelDirectory.open(Paths.get(u), uri);
+      return Paths.get(u);
     }
     Path target = cacheRoot.resolve(sha256(uri));
     try {
@@ -86,11 +109,11 @@ public final class ModelCache {
       FileSystem fs = src.getFileSystem(conf);
       Map<String, Long> remote = listRemote(fs, src);
       if (remote.isEmpty()) {
-        throw ClipErrors.missingFile(uri + "/" + ModelDirectory.CONFIG, uri);
+        throw empty.get();
       }
       if (isValidCopy(target, remote)) {
         LOG.info("Model {} already cached at {}", uri, target);
-        return ModelDirectory.open(target, uri);
+        return target;
       }
       Files.createDirectories(cacheRoot);
       Path tmp = Files.createTempDirectory(cacheRoot, "copy-");
@@ -124,7 +147,7 @@ public final class ModelCache {
           remote.size(),
           target,
           (System.nanoTime() - t0) / 1_000_000);
-      return ModelDirectory.open(target, uri);
+      return target;
     } catch (IOException | UncheckedIOException e) {
       throw ClipErrors.modelCopyFailed(uri, target.toString(), e);
     }

@@ -16,11 +16,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One ONNX Runtime session per (model file, device, intra-op threads) per JVM: created lazily on
- * first use (double-checked), shared by all tasks of the executor, closed by a shutdown hook.
+ * first use (double-checked), shared by all tasks of the executor, closed by a shutdown hook. CLIP
+ * towers ({@link OnnxTower}) and score heads ({@link OnnxHead}) share it, so a head costs one load
+ * per executor JVM like a tower, never one per partition.
  */
 public final class SessionCache {
   private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
-  private static final Map<String, OnnxTower> SESSIONS = new ConcurrentHashMap<>();
+  private static final Map<String, AutoCloseable> SESSIONS = new ConcurrentHashMap<>();
   private static volatile boolean hookInstalled;
 
   private SessionCache() {}
@@ -60,22 +62,59 @@ public final class SessionCache {
   }
 
   public static OnnxTower get(Path onnx, Device device, int intraOpThreads) {
-    String key = onnx.toAbsolutePath() + "|" + device + "|" + intraOpThreads;
-    OnnxTower t = SESSIONS.get(key);
+    return cached(onnx, device, intraOpThreads, OnnxTower.class, OnnxTower::new);
+  }
+
+  /** Resolves {@code deviceParam} for the current task and returns the cached head session. */
+  public static OnnxHead head(Path onnx, String deviceParam) {
+    Device device = Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
+    return head(onnx, device, taskThreads());
+  }
+
+  public static OnnxHead head(Path onnx, Device device, int intraOpThreads) {
+    return cached(onnx, device, intraOpThreads, OnnxHead.class, OnnxHead::new);
+  }
+
+  /** Wraps an opened session: reads and checks its signature. */
+  @FunctionalInterface
+  interface Wrapper<T extends AutoCloseable> {
+    T wrap(String file, OrtEnvironment env, OrtSession session, Device device);
+  }
+
+  private static <T extends AutoCloseable> T cached(
+      Path onnx, Device device, int intraOpThreads, Class<T> kind, Wrapper<T> wrapper) {
+    // The kind is part of the key: one file opened as a tower and as a head (a user error the
+    // signature checks report) must not hand one kind's wrapper to the other's caller.
+    String key =
+        kind.getSimpleName() + "|" + onnx.toAbsolutePath() + "|" + device + "|" + intraOpThreads;
+    AutoCloseable t = SESSIONS.get(key);
     if (t == null) {
       synchronized (SESSIONS) {
         t = SESSIONS.get(key);
         if (t == null) {
           installHook();
-          t = open(onnx, device, intraOpThreads);
+          t = open(onnx, device, intraOpThreads, wrapper);
           SESSIONS.put(key, t);
         }
       }
     }
-    return t;
+    return kind.cast(t);
   }
 
   static OnnxTower open(Path onnx, Device device, int intraOpThreads) {
+    return open(onnx, device, intraOpThreads, OnnxTower::new);
+  }
+
+  /**
+   * Opens a session outside the cache, for a one-off check on the driver (a head's signature before
+   * any Spark work); the caller closes it.
+   */
+  public static OnnxHead openHead(Path onnx) {
+    return open(onnx, Device.CPU, 1, OnnxHead::new);
+  }
+
+  private static <T extends AutoCloseable> T open(
+      Path onnx, Device device, int intraOpThreads, Wrapper<T> wrapper) {
     long t0 = System.nanoTime();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     OrtSession session;
@@ -95,13 +134,27 @@ public final class SessionCache {
     } catch (OrtException e) {
       throw ClipErrors.unreadableOnnx(onnx.toString(), e);
     }
-    OnnxTower tower = new OnnxTower(onnx.toString(), env, session, device);
+    T wrapped;
+    try {
+      wrapped = wrapper.wrap(onnx.toString(), env, session, device);
+    } catch (RuntimeException e) {
+      closeQuietly(session, onnx);
+      throw e;
+    }
     LOG.info(
         "Opened {} with {} intra-op threads in {} ms",
-        tower,
+        wrapped,
         intraOpThreads,
         (System.nanoTime() - t0) / 1_000_000);
-    return tower;
+    return wrapped;
+  }
+
+  private static void closeQuietly(OrtSession session, Path onnx) {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      LOG.warn("Closing the session of {} after a bad signature failed: {}", onnx, e.getMessage());
+    }
   }
 
   private static void installHook() {
@@ -115,7 +168,13 @@ public final class SessionCache {
   /** Closes and forgets every session (shutdown hook; tests). */
   public static void closeAll() {
     synchronized (SESSIONS) {
-      SESSIONS.values().forEach(OnnxTower::close);
+      for (AutoCloseable c : SESSIONS.values()) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          LOG.warn("Closing {} failed: {}", c, e.getMessage());
+        }
+      }
       SESSIONS.clear();
     }
   }
