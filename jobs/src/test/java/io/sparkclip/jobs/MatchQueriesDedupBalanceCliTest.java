@@ -5,11 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.SparkclipCliTest.Run;
+import io.sparkclip.jobs.curate.CurationChecks;
 import io.sparkclip.jobs.generate.GenerateJob;
-import io.sparkclip.schemas.Columns;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -113,28 +112,10 @@ class MatchQueriesDedupBalanceCliTest {
     String fresh = tmp.resolve("balanced-fresh").toString();
     Run single = SparkclipCliTest.cli("balance", dedup + "/data", "--out", fresh, "--cap", "3");
     assertThat(single.code()).as("single run exit code; stderr: " + single.err()).isZero();
-    assertThat(outcome(balanced))
+    assertThat(CurationChecks.decisions(spark, balanced, true))
         .as("uids kept and rejected (with reasons) after --overwrite equal a single run's")
-        .isEqualTo(outcome(fresh))
+        .isEqualTo(CurationChecks.decisions(spark, fresh, true))
         .hasSize((int) spark.read().parquet(dedup + "/data").count());
-  }
-
-  /** "uid kept" or "uid reason" for every row of a stage output, sorted (a multiset). */
-  private static List<String> outcome(String out) {
-    List<String> rows = new ArrayList<>();
-    spark.read().parquet(out + "/data").select(Columns.UID).collectAsList().stream()
-        .map(r -> r.getString(0) + " kept")
-        .forEach(rows::add);
-    spark
-        .read()
-        .parquet(out + "/rejects")
-        .select(Columns.UID, Columns.REASON)
-        .collectAsList()
-        .stream()
-        .map(r -> r.getString(0) + " " + r.getString(1))
-        .forEach(rows::add);
-    rows.sort(null);
-    return rows;
   }
 
   @Test

@@ -1,13 +1,16 @@
 package io.sparkclip.jobs.demo;
 
+import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.jobs.curate.CurateJob;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
 import io.sparkclip.jobs.report.ReportJob;
+import io.sparkclip.jobs.score.ScoreJob;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import java.io.File;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -63,6 +66,22 @@ public final class DemoJob {
   }
 
   /** The demo model: an explicit path, else models/ under SPARKCLIP_HOME or the working dir. */
+  /** The demo model's score head (models/sparkclip-demo-clip-heads), scored by the demo. */
+  public static final String DEMO_HEAD_NAME = "gradient_background";
+
+  static final String DEMO_HEADS_DIR = "sparkclip-demo-clip-heads";
+
+  /**
+   * The demo head next to the demo model, or null for another model (a head fits one model's
+   * embedding width) or when the head is not there.
+   */
+  static String demoHead(String model) {
+    File m = new File(model).getAbsoluteFile();
+    File head = new File(new File(m.getParentFile(), DEMO_HEADS_DIR), DEMO_HEAD_NAME);
+    boolean demoModel = m.getName().equals(new File(DEFAULT_MODEL).getName());
+    return demoModel && new File(head, "head.json").isFile() ? head.getPath() : null;
+  }
+
   public static String findModel(String explicit) {
     if (explicit != null) {
       return explicit;
@@ -110,7 +129,15 @@ public final class DemoJob {
     o.put("score.group-size", "64");
     o.put("batch-size", "64");
     o.put("filter.min-clip-score", String.format(Locale.ROOT, "%.4f", threshold));
-    List<CurateJob.StageResult> funnel = new CurateJob(spark, CurateJob.load(null, o)).run();
+    com.typesafe.config.Config conf = CurateJob.load(null, o);
+    String head = demoHead(model);
+    if (head != null) {
+      conf =
+          conf.withValue(
+              Stages.SCORE + "." + ScoreJob.Options.HEADS,
+              ConfigValueFactory.fromIterable(List.of(DEMO_HEAD_NAME + "=" + head)));
+    }
+    List<CurateJob.StageResult> funnel = new CurateJob(spark, conf).run();
     console.print(CurateJob.render(funnel));
 
     console.println("[3/4] evaluating against the generator's ground truth");

@@ -1,11 +1,13 @@
 package io.sparkclip.jobs.report;
 
+import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -55,7 +57,8 @@ import org.jfree.data.xy.XYSeriesCollection;
  * URIs, no network) for a curate run: the funnel, per-query counts before/after balancing, the
  * {@code clip_score} and {@code query_score} histograms (threshold marked) and a grid of kept and
  * rejected samples with captions, scores and reasons. Histograms are bucketed in Spark; samples are
- * a bounded {@code limit}. Charts are JFreeChart PNGs. A stage that did not run shows as such.
+ * a bounded {@code limit}; a histogram per score head column ({@code score --head}). Charts are
+ * JFreeChart PNGs. A stage that did not run shows as such.
  */
 public final class ReportJob {
   public static final int BUCKETS = 40;
@@ -90,6 +93,7 @@ public final class ReportJob {
     querySection(h, fs);
     Double threshold = threshold(fs, funnel);
     scoreSection(h, threshold);
+    headSection(h);
     sampleSection(h);
     // Marks how many images decoded once the page loaded (read by the browser test; no network).
     h.append(
@@ -175,6 +179,55 @@ public final class ReportJob {
       h.append(r.<Object>getAs(Columns.ROWS_AFTER)).append("</td></tr>");
     }
     h.append("</table></section>");
+  }
+
+  /**
+   * One histogram per score head column ({@code NAME_score}, written by {@code score --head}) of
+   * the score stage's output, with the share of rows at or above 0.5 (a classifier head's
+   * decision).
+   */
+  private void headSection(StringBuilder h) {
+    h.append("<section id=\"heads\"><h2>Score heads</h2>");
+    Optional<String> score = stage(Paths.fs(spark, curated), "score");
+    if (score.isEmpty()) {
+      h.append("<p class=\"na\">score did not run.</p></section>");
+      return;
+    }
+    Dataset<Row> df = spark.read().parquet(CurationOutput.data(score.get()));
+    List<String> heads = headColumns(df.columns());
+    if (heads.isEmpty()) {
+      h.append("<p class=\"na\">no score heads ran (score --head NAME=DIR).</p></section>");
+      return;
+    }
+    h.append("<table><tr><th>head column</th><th>rows scored</th><th>mean</th>");
+    h.append("<th>rows &ge; 0.5</th></tr>");
+    for (String c : heads) {
+      Row r = df.agg(count(col(c)), avg(col(c)), count(when(col(c).geq(0.5), true))).first();
+      long n = r.getLong(0);
+      h.append("<tr><td>").append(esc(c)).append("</td><td>");
+      h.append(String.format(Locale.ROOT, "%,d", n)).append("</td><td>");
+      h.append(r.isNullAt(1) ? "-" : String.format(Locale.ROOT, "%.3f", r.getDouble(1)));
+      h.append("</td><td>");
+      h.append(n == 0 ? "-" : String.format(Locale.ROOT, "%.1f %%", 100.0 * r.getLong(2) / n));
+      h.append("</td></tr>");
+    }
+    h.append("</table>");
+    for (String c : heads) {
+      // Heads write float: the histogram buckets doubles.
+      h.append(histogramHtml(df.select(col(c).cast("double").as(c)), c, null, "chart-head-" + c));
+    }
+    h.append("</section>");
+  }
+
+  /** The columns score heads wrote: every {@code *_score} but CLIP's own two. */
+  static List<String> headColumns(String[] columns) {
+    List<String> out = new ArrayList<>();
+    for (String c : columns) {
+      if (c.endsWith("_score") && !c.equals(Columns.CLIP_SCORE) && !c.equals(Columns.QUERY_SCORE)) {
+        out.add(c);
+      }
+    }
+    return out;
   }
 
   private void scoreSection(StringBuilder h, Double threshold) {

@@ -186,24 +186,6 @@ class FaultInjectionIT {
     throw new AssertionError("no '" + step + "' in " + RUN_LIMIT);
   }
 
-  /** "uid kept" / "uid reason related_uid" of a curation output, sorted (a multiset). */
-  private static List<String> decisions(String out) {
-    List<String> rows = new ArrayList<>();
-    spark.read().parquet(out + "/data").select(Columns.UID).collectAsList().stream()
-        .map(r -> r.getString(0) + " kept")
-        .forEach(rows::add);
-    spark
-        .read()
-        .parquet(out + "/rejects")
-        .select(Columns.UID, Columns.REASON, Columns.RELATED_UID)
-        .collectAsList()
-        .stream()
-        .map(r -> r.getString(0) + " " + r.getString(1) + " " + r.getString(2))
-        .forEach(rows::add);
-    rows.sort(null);
-    return rows;
-  }
-
   /** The dedup step whose job reads the shuffled candidate keys. */
   private static final String DEDUP_SHUFFLE_STEP = "dedup / image candidate pairs";
 
@@ -243,10 +225,10 @@ class FaultInjectionIT {
         .isZero();
     CurationChecks.assertUidsAccounted(
         spark, "dedup re-run with --overwrite", pairs, afterDriverKill);
-    assertThat(decisions(afterDriverKill))
+    assertThat(CurationChecks.decisions(spark, afterDriverKill, true))
         .as(
             "the re-run's kept rows and rejects (reason, related uid) equal the executor-kill run's")
-        .isEqualTo(decisions(afterExecutorKill));
+        .isEqualTo(CurationChecks.decisions(spark, afterExecutorKill, true));
     record(
         String.format(
             Locale.ROOT,

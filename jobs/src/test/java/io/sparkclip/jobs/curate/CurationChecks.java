@@ -11,7 +11,9 @@ import io.sparkclip.schemas.Schemas;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
@@ -21,6 +23,29 @@ import org.apache.spark.sql.SparkSession;
 /** Shared assertions on a curation job's output: accounting, rejects layout, summary JSON. */
 public final class CurationChecks {
   private CurationChecks() {}
+
+  /** What {@link #decisions} writes for a kept row. */
+  public static final String KEPT = "kept";
+
+  /**
+   * Every row of a curation output as "uid kept" or "uid reason" (with {@code related}: "uid reason
+   * related_uid"), sorted: a multiset, to compare two runs or a run and an oracle row by row.
+   */
+  public static List<String> decisions(SparkSession spark, String out, boolean related) {
+    List<String> rows = new ArrayList<>();
+    spark.read().parquet(CurationOutput.data(out)).select(Columns.UID).collectAsList().stream()
+        .map(r -> r.getString(0) + " " + KEPT)
+        .forEach(rows::add);
+    Dataset<Row> rejects = spark.read().parquet(CurationOutput.rejects(out));
+    (related
+            ? rejects.select(Columns.UID, Columns.REASON, Columns.RELATED_UID)
+            : rejects.select(Columns.UID, Columns.REASON))
+        .collectAsList().stream()
+            .map(r -> r.getString(0) + " " + r.getString(1) + (related ? " " + r.getString(2) : ""))
+            .forEach(rows::add);
+    rows.sort(null);
+    return rows;
+  }
 
   /**
    * Asserts that the uids of {@code out}'s data and rejects together are the uids of {@code input}

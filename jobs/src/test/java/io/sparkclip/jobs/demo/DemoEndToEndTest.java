@@ -7,8 +7,10 @@ import io.sparkclip.jobs.TestModels;
 import io.sparkclip.jobs.curate.CurationChecks;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
+import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.Pairs;
+import io.sparkclip.schemas.Stages;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -18,6 +20,7 @@ import java.util.regex.Pattern;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,6 +105,29 @@ class DemoEndToEndTest {
     assertThat(f.get(0).rowsIn()).as("every generated row enters").isEqualTo(1500);
   }
 
+  @Test
+  void theDemoHeadScoresEveryEmbeddedRow() {
+    String score =
+        result.funnel().stream()
+            .filter(s -> s.stage().equals(Stages.SCORE))
+            .findFirst()
+            .orElseThrow()
+            .dir();
+    String column = DemoJob.DEMO_HEAD_NAME + "_score";
+    Dataset<Row> df = spark.read().parquet(CurationOutput.data(score));
+    assertThat(df.columns()).as("score output columns").contains(column);
+    Dataset<Row> ok = df.filter(functions.col(Columns.EMBED_STATUS).equalTo("ok"));
+    assertThat(ok.filter(functions.col(column).isNull()).count())
+        .as("embedded rows without a head score")
+        .isZero();
+    Row range = ok.agg(functions.min(column), functions.max(column)).first();
+    assertThat(range.getFloat(0)).as("lowest head score").isBetween(0f, 1f);
+    assertThat(range.getFloat(1)).as("highest head score").isBetween(0f, 1f);
+    assertThat(range.getFloat(1) - range.getFloat(0))
+        .as("the head separates pictures: its scores spread")
+        .isGreaterThan(0.5f);
+  }
+
   private static Dataset<Row> prepared(String raw) {
     Dataset<Row> in = spark.read().option("pathGlobFilter", "*.parquet").parquet(raw);
     return Pairs.prepare(in, LayoutDetector.detect(in.schema()));
@@ -115,7 +141,8 @@ class DemoEndToEndTest {
         .doesNotContain("src=\"http", "href=\"http");
     assertThat(html)
         .as("sections")
-        .contains("id=\"funnel\"", "id=\"queries\"", "id=\"scores\"", "id=\"samples\"");
+        .contains(
+            "id=\"funnel\"", "id=\"queries\"", "id=\"scores\"", "id=\"heads\"", "id=\"samples\"");
     Path chromium = Path.of("/usr/bin/chromium");
     Assumptions.assumeTrue(
         Files.isExecutable(chromium), "chromium not installed: run tools/setup-test-env.sh");
@@ -146,7 +173,7 @@ class DemoEndToEndTest {
         .isTrue();
     int loaded = Integer.parseInt(m.group(1));
     int total = Integer.parseInt(m.group(2));
-    assertThat(total).as("images in the report (4 charts + thumbnails)").isGreaterThan(10);
+    assertThat(total).as("images in the report (5 charts + thumbnails)").isGreaterThan(11);
     assertThat(loaded).as("images that decoded in the browser").isEqualTo(total);
     assertThat(dom)
         .as("charts present")
@@ -154,6 +181,7 @@ class DemoEndToEndTest {
             "id=\"chart-clip-score\"",
             "id=\"chart-query-score\"",
             "id=\"chart-funnel\"",
-            "id=\"chart-queries\"");
+            "id=\"chart-queries\"",
+            "id=\"chart-head-" + DemoJob.DEMO_HEAD_NAME + "_score\"");
   }
 }

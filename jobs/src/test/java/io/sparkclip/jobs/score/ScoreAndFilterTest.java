@@ -266,12 +266,12 @@ class ScoreAndFilterTest {
                   : r.getDouble(2) < median ? RejectReason.LOW_CLIP_SCORE : KEPT));
     }
     expected.sort(null);
-    assertThat(outcome(out))
+    assertThat(CurationChecks.decisions(spark, out, false))
         .as("filter on fp16 scores keeps what the oracle keeps")
         .isEqualTo(expected);
   }
 
-  private static final String KEPT = "kept";
+  private static final String KEPT = CurationChecks.KEPT;
 
   private static boolean embedded(Row r) {
     return r.getString(r.fieldIndex(Columns.EMBED_STATUS)).equals("ok");
@@ -279,24 +279,6 @@ class ScoreAndFilterTest {
 
   private static double clip(Row r) {
     return r.getDouble(r.fieldIndex(Columns.CLIP_SCORE));
-  }
-
-  /** "uid reason" per output row (KEPT for data), sorted: a multiset, as uids may repeat. */
-  private static List<String> outcome(String out) {
-    List<String> got = new ArrayList<>();
-    spark.read().parquet(CurationOutput.data(out)).select(Columns.UID).collectAsList().stream()
-        .map(r -> r.getString(0) + " " + KEPT)
-        .forEach(got::add);
-    spark
-        .read()
-        .parquet(CurationOutput.rejects(out))
-        .select(Columns.UID, Columns.REASON)
-        .collectAsList()
-        .stream()
-        .map(r -> r.getString(0) + " " + r.getString(1))
-        .forEach(got::add);
-    got.sort(null);
-    return got;
   }
 
   /**
@@ -324,7 +306,7 @@ class ScoreAndFilterTest {
       expected.add(r.getString(r.fieldIndex(Columns.UID)) + " " + oracle.apply(r));
     }
     expected.sort(null);
-    List<String> got = outcome(out);
+    List<String> got = CurationChecks.decisions(spark, out, false);
     assertThat(got)
         .as("%s: every row kept or rejected with the oracle's reason", name)
         .isEqualTo(expected);
