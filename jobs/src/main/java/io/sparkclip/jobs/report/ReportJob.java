@@ -223,7 +223,9 @@ public final class ReportJob {
   static List<String> headColumns(String[] columns) {
     List<String> out = new ArrayList<>();
     for (String c : columns) {
-      if (c.endsWith("_score") && !c.equals(Columns.CLIP_SCORE) && !c.equals(Columns.QUERY_SCORE)) {
+      if (c.endsWith(Columns.HEAD_SCORE_SUFFIX)
+          && !c.equals(Columns.CLIP_SCORE)
+          && !c.equals(Columns.QUERY_SCORE)) {
         out.add(c);
       }
     }

@@ -113,7 +113,7 @@ class DemoEndToEndTest {
             .findFirst()
             .orElseThrow()
             .dir();
-    String column = DemoJob.DEMO_HEAD_NAME + "_score";
+    String column = Columns.headScore(DemoJob.DEMO_HEAD_NAME);
     Dataset<Row> df = spark.read().parquet(CurationOutput.data(score));
     assertThat(df.columns()).as("score output columns").contains(column);
     Dataset<Row> ok = df.filter(functions.col(Columns.EMBED_STATUS).equalTo("ok"));
@@ -182,6 +182,6 @@ class DemoEndToEndTest {
             "id=\"chart-query-score\"",
             "id=\"chart-funnel\"",
             "id=\"chart-queries\"",
-            "id=\"chart-head-" + DemoJob.DEMO_HEAD_NAME + "_score\"");
+            "id=\"chart-head-" + Columns.headScore(DemoJob.DEMO_HEAD_NAME) + "\"");
   }
 }
