@@ -71,20 +71,20 @@ public final class DedupCommand extends StageCommand<DedupJob.Options> {
   boolean noNearImage;
 
   @Option(
-      names = "--" + Options.PHASH_DISTANCE,
+      names = "--" + StageKeys.PHASH_DISTANCE,
       description =
           "Max Hamming distance of near-duplicate candidate pHashes (default: "
-              + Options.PHASH_DISTANCE_DEFAULT
+              + StageKeys.PHASH_DISTANCE_DEFAULT
               + ").")
   int phashDistance;
 
   @Option(
-      names = "--" + Options.IMAGE_DISTANCE,
+      names = "--" + StageKeys.IMAGE_DISTANCE,
       description =
           "Max thumbnail distance (0-255: mean difference of the 5%% most different cells of the"
               + " crop-aligned 48x48 RGB thumbnails) that confirms a pHash candidate as a near"
               + " duplicate (default: "
-              + Options.IMAGE_DISTANCE_DEFAULT
+              + StageKeys.IMAGE_DISTANCE_DEFAULT
               + ").")
   double imageDistance;
 

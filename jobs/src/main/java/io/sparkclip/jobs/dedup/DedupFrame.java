@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.KeepPolicy;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.copydetect.ImageSignatureUdf;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.Stages;
@@ -20,12 +21,8 @@ import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -138,7 +135,7 @@ final class DedupFrame {
     if (sig) {
       cols.add(layout.imageBytes().as("_dd_bytes"));
       narrow = spreadDecode(spark, labelled.select(cols.toArray(Column[]::new)));
-      UserDefinedFunction f = udf(new SignatureUdf(), SignatureUdf.TYPE);
+      UserDefinedFunction f = udf(new ImageSignatureUdf(), ImageSignatureUdf.TYPE);
       narrow =
           narrow
               .withColumn("_dd_sig", when(CurationOutput.kept(), f.apply(col("_dd_bytes"))))
@@ -240,35 +237,5 @@ final class DedupFrame {
       out.add(col(Columns.PHASH));
     }
     return joined.select(out.toArray(Column[]::new));
-  }
-
-  /** Executor side: image signature and candidate keys of image bytes, or why there are none. */
-  static final class SignatureUdf implements UDF1<byte[], Row> {
-    private static final long serialVersionUID = 1L;
-    static final StructType TYPE =
-        new StructType()
-            .add("phash", DataTypes.LongType, true)
-            .add("colour", DataTypes.BinaryType, true)
-            .add("thumbnail", DataTypes.BinaryType, true)
-            .add("keys", DataTypes.createArrayType(DataTypes.LongType, false), true)
-            .add("error", DataTypes.StringType, true);
-
-    @Override
-    public Row call(byte[] bytes) {
-      if (bytes == null) {
-        return null;
-      }
-      try {
-        PerceptualHash.Signature sig = PerceptualHash.signature(bytes);
-        return RowFactory.create(
-            sig.phash(),
-            sig.colour(),
-            sig.thumbnail(),
-            CandidateKeys.of(sig.phash(), sig.thumbnail()),
-            null);
-      } catch (PerceptualHash.UndecodableImageException e) {
-        return RowFactory.create(null, null, null, null, e.getMessage());
-      }
-    }
   }
 }

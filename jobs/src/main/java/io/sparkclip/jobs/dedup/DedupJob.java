@@ -43,11 +43,13 @@ import org.slf4j.LoggerFactory;
  *   <li>exact URL: normalised URL ({@link UrlNormalizer}), with the caption by default (LAION);
  *   <li>exact image: SHA-256 of the image bytes (the {@code sha256} column if present, else
  *       computed);
- *   <li>near-duplicate images: candidate pairs of images sharing an exact {@link CandidateKeys key}
- *       (pHash bands, coarse layout hashes of the image and of lightly cropped regions), every
- *       key's bucket capped ({@link NearImageDedup#candidates}), filtered by pHash Hamming distance
- *       and colour grid, confirmed by the crop-aligned thumbnail distance ({@link
- *       CropTolerantThumbnail}), clusters by {@link ConnectedComponents};
+ *   <li>near-duplicate images: candidate pairs of images sharing an exact {@link
+ *       io.sparkclip.jobs.stage.copydetect.CandidateKeys key} (pHash bands, coarse layout hashes of
+ *       the image and of lightly cropped regions), every key's bucket capped ({@link
+ *       NearImageDedup#candidates}), filtered by pHash Hamming distance and colour grid, confirmed
+ *       by the crop-aligned thumbnail distance ({@link
+ *       io.sparkclip.jobs.stage.copydetect.CropTolerantThumbnail}), clusters by {@link
+ *       ConnectedComponents};
  *   <li>near-duplicate captions (off by default): MinHash LSH on character shingles, confirmed by
  *       exact Jaccard similarity, clusters by connected components.
  * </ol>
@@ -113,13 +115,6 @@ public final class DedupJob {
     public static final boolean EXACT_IMAGE_DEFAULT = true;
     public static final String NEAR_IMAGE = "near-image";
     public static final boolean NEAR_IMAGE_DEFAULT = true;
-    public static final String PHASH_DISTANCE = "phash-distance";
-
-    /**
-     * Largest pHash Hamming distance of a near-duplicate candidate pair. Light crops (1–5 % per
-     * side) move pHash by up to 14 bits on the generator's ground truth.
-     */
-    public static final int PHASH_DISTANCE_DEFAULT = 14;
 
     /**
      * Largest candidate bucket (images sharing a key) compared all-pairs; a larger one is compared
@@ -128,15 +123,6 @@ public final class DedupJob {
     public static final String BUCKET_CAP = "bucket-cap";
 
     public static final int BUCKET_CAP_DEFAULT = 48;
-    public static final String IMAGE_DISTANCE = "image-distance";
-
-    /**
-     * Largest {@link CropTolerantThumbnail} distance (0..255: mean difference of the 5 % most
-     * different cells of the crop-aligned 48×48 RGB thumbnails) that confirms a candidate pair as
-     * near duplicates. Measured on the generator's ground truth: copies at most 11.6, distinct
-     * images at least 17.0.
-     */
-    public static final double IMAGE_DISTANCE_DEFAULT = 14.0;
 
     public static final String KEEP_UNDECODABLE = "keep-undecodable";
     public static final boolean KEEP_UNDECODABLE_DEFAULT = false;
@@ -162,9 +148,9 @@ public final class DedupJob {
           c.strings(TRACKING_PARAMS, UrlNormalizer.DEFAULT_TRACKING),
           c.bool(EXACT_IMAGE, EXACT_IMAGE_DEFAULT),
           c.bool(NEAR_IMAGE, NEAR_IMAGE_DEFAULT),
-          c.integer(PHASH_DISTANCE, PHASH_DISTANCE_DEFAULT),
+          c.integer(StageKeys.PHASH_DISTANCE, StageKeys.PHASH_DISTANCE_DEFAULT),
           c.integer(BUCKET_CAP, BUCKET_CAP_DEFAULT),
-          c.decimal(IMAGE_DISTANCE, IMAGE_DISTANCE_DEFAULT),
+          c.decimal(StageKeys.IMAGE_DISTANCE, StageKeys.IMAGE_DISTANCE_DEFAULT),
           c.bool(KEEP_UNDECODABLE, KEEP_UNDECODABLE_DEFAULT),
           c.bool(NEAR_CAPTION, NEAR_CAPTION_DEFAULT),
           c.decimal(CAPTION_JACCARD, CAPTION_JACCARD_DEFAULT),

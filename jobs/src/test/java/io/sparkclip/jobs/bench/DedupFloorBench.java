@@ -1,8 +1,8 @@
 package io.sparkclip.jobs.bench;
 
-import io.sparkclip.jobs.dedup.PerceptualHash;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.copydetect.PerceptualHash;
 import io.sparkclip.schemas.ColumnMapping;
 import java.util.Iterator;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.dedup;
+package io.sparkclip.jobs.stage.copydetect;
 
 import java.util.Arrays;
 
@@ -23,7 +23,8 @@ import java.util.Arrays;
  *
  * <p>On the generator's ground truth (3 seeds, 244 injected near duplicates, 2,587 distinct pairs
  * within pHash 14 and colour 12), copies stayed at or below 11.6 and distinct pairs at or above
- * 17.0 ({@link DedupJob.Options#IMAGE_DISTANCE_DEFAULT} is 14). Pure Java, no Spark, thread-safe.
+ * 17.0 (dedup's and decontaminate's default image distance is 14). Pure Java, no Spark,
+ * thread-safe.
  */
 public final class CropTolerantThumbnail {
   /** Cells per side. */

@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.dedup;
+package io.sparkclip.jobs.stage.copydetect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

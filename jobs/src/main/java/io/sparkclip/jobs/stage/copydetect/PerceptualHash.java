@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.dedup;
+package io.sparkclip.jobs.stage.copydetect;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;

@@ -1,9 +1,10 @@
-package io.sparkclip.jobs.dedup;
+package io.sparkclip.jobs.stage.copydetect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkclip.jobs.generate.ShapeRenderer;
+import io.sparkclip.jobs.stage.StageKeys;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
@@ -71,7 +72,7 @@ class CropTolerantThumbnailTest {
               closestDistinct,
               CropTolerantThumbnail.distance(original, thumb(scene(seed, 400, 300))));
     }
-    double limit = DedupJob.Options.IMAGE_DISTANCE_DEFAULT;
+    double limit = StageKeys.IMAGE_DISTANCE_DEFAULT;
     assertThat(reencoded).as("JPEG q55 re-encode").isLessThan(limit);
     assertThat(resized).as("resized to 55 %% + JPEG").isLessThan(limit);
     assertThat(crop)
@@ -98,7 +99,7 @@ class CropTolerantThumbnailTest {
     g.dispose();
     assertThat(CropTolerantThumbnail.distance(thumb(img), thumb(edited)))
         .as("distance of an image and the same with a small added object")
-        .isGreaterThan(DedupJob.Options.IMAGE_DISTANCE_DEFAULT);
+        .isGreaterThan(StageKeys.IMAGE_DISTANCE_DEFAULT);
   }
 
   @Test
@@ -342,7 +343,7 @@ class CropTolerantThumbnailTest {
       distinct.add(thumb(scene(seed, 400, 300)));
     }
     SplittableRandom r = new SplittableRandom(13);
-    double limit = DedupJob.Options.IMAGE_DISTANCE_DEFAULT;
+    double limit = StageKeys.IMAGE_DISTANCE_DEFAULT;
     int rejected = 0;
     java.util.List<byte[]> all = new java.util.ArrayList<>(copies);
     all.addAll(distinct);

@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.dedup;
+package io.sparkclip.jobs.stage.copydetect;
 
 import java.util.Arrays;
 
@@ -16,14 +16,14 @@ import java.util.Arrays;
  *   <li>Table 5: the same with 15 bits (coarser, more crop-tolerant, more random collisions).
  * </ul>
  *
- * <p>Random collisions grow with the number of images sharing a coarse look; {@link NearImageDedup}
+ * <p>Random collisions grow with the number of images sharing a coarse look; near-duplicate search
  * caps every key's bucket, so they cost bounded work, never recall of small buckets.
  */
-final class CandidateKeys {
+public final class CandidateKeys {
   private CandidateKeys() {}
 
   /** Regions of table 4: left, top, right, bottom margins. */
-  static final double[][] FINE_REGIONS = {
+  public static final double[][] FINE_REGIONS = {
     {0, 0, 0, 0},
     {0.02, 0.02, 0.02, 0.02},
     {0.04, 0.04, 0.04, 0.04},
@@ -34,7 +34,7 @@ final class CandidateKeys {
   };
 
   /** Regions of table 5. */
-  static final double[][] COARSE_REGIONS = {
+  public static final double[][] COARSE_REGIONS = {
     {0, 0, 0, 0}, {0.02, 0.02, 0.02, 0.02}, {0.04, 0.04, 0.04, 0.04}
   };
 
@@ -42,7 +42,7 @@ final class CandidateKeys {
   static final int COARSE_LOW = 4;
 
   /** Distinct keys of one image. */
-  static long[] of(long phash, byte[] thumbnail) {
+  public static long[] of(long phash, byte[] thumbnail) {
     long[] keys = new long[4 + FINE_REGIONS.length + COARSE_REGIONS.length];
     int k = 0;
     for (int band = 0; band < 4; band++) {
