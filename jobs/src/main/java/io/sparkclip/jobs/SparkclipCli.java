@@ -3,6 +3,7 @@ package io.sparkclip.jobs;
 import io.sparkclip.jobs.cli.BalanceCommand;
 import io.sparkclip.jobs.cli.BasicFilterCommand;
 import io.sparkclip.jobs.cli.CurateCommand;
+import io.sparkclip.jobs.cli.DecontaminateCommand;
 import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.DemoCommand;
 import io.sparkclip.jobs.cli.EmbedCommand;
@@ -36,6 +37,7 @@ import picocli.CommandLine.Command;
       MatchQueriesCommand.class,
       BasicFilterCommand.class,
       DedupCommand.class,
+      DecontaminateCommand.class,
       BalanceCommand.class,
       EmbedCommand.class,
       ScoreCommand.class,

@@ -117,6 +117,28 @@ public final class Columns {
   public static final String ROWS_BEFORE = "rows_before";
   public static final String ROWS_AFTER = "rows_after";
 
+  // --- decontaminate ---
+  /** The evaluation set a row's image is a copy of (decontaminate --mark-only); null if none. */
+  public static final String EVAL_SET = "eval_set";
+
+  /** The id of the evaluation item a row's image is a copy of (--mark-only); null if none. */
+  public static final String EVAL_ID = "eval_id";
+
+  /** Copy-detection distance of a pool image to the eval image it copies (0..255). */
+  public static final String EVAL_DISTANCE = "eval_distance";
+
+  /** Image bytes of an evaluation item, in the overlap samples. */
+  public static final String EVAL_IMAGE = "eval_image";
+
+  /** A pair's image bytes, in the overlap samples. */
+  public static final String POOL_IMAGE = "pool_image";
+
+  /** The pool pair's caption, in the overlap samples. */
+  public static final String POOL_CAPTION = "pool_caption";
+
+  /** Lower-case names of evaluation sets ({@code --eval NAME=PATH}). */
+  public static final Pattern EVAL_SET_NAME = Pattern.compile("[a-z][a-z0-9_-]{0,39}");
+
   // --- basic-filter ---
   /**
    * The caption's language as Lingua identifies it among the candidate languages: an ISO 639-1 code

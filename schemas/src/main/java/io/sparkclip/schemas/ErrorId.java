@@ -93,6 +93,11 @@ public enum ErrorId {
   FILTER_UNKNOWN_SCORE_COLUMN(
       "A filter --min/--max bound names a column the input lacks or that is not numeric."),
 
+  EVAL_SPEC_INVALID(
+      "A decontaminate --eval is not NAME=PATH with a lower-case name, or a name repeats."),
+  EVAL_SET_NO_IMAGES("An evaluation set has no image column or no decodable image."),
+  DECONTAMINATE_NO_IMAGES("decontaminate's input pairs have no image bytes to compare."),
+
   DEVICE_CUDA_UNAVAILABLE("A CUDA device was requested but CUDA is unavailable."),
   DEVICE_UNKNOWN("The device is not cpu, cuda, cuda:N or auto."),
 

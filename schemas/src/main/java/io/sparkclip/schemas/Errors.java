@@ -928,6 +928,37 @@ public final class Errors {
             + ", not clip or query, each name once.");
   }
 
+  /** A decontaminate --eval value is malformed or names a set twice. */
+  public static SparkclipException evalSpecInvalid(String value, String why) {
+    return error(
+        ErrorId.EVAL_SPEC_INVALID,
+        "Invalid evaluation set '" + value + "'.",
+        why + "; an evaluation set is NAME=PATH, NAME naming it in rejects and the overlap table.",
+        "Write e.g. --eval imagenet_val=/data/imagenet/val (curate: decontaminate { eval-sets ="
+            + " [\"imagenet_val=/data/imagenet/val\"] }), NAME matching [a-z][a-z0-9_-]*, each name"
+            + " once.");
+  }
+
+  /** An evaluation set has no image column, or none of its images decodes. */
+  public static SparkclipException evalSetNoImages(String name, String path, String why) {
+    return error(
+        ErrorId.EVAL_SET_NO_IMAGES,
+        "Evaluation set '" + name + "' (" + path + ") has no image to compare.",
+        why + ".",
+        "Point --eval at a folder of image files, WebDataset shards, or Parquet with image bytes"
+            + " (jpg/png/webp/image column or a Hugging Face image struct).");
+  }
+
+  /** decontaminate was given pairs without image bytes. */
+  public static SparkclipException decontaminateNeedsImages(String path, InputLayout layout) {
+    return error(
+        ErrorId.DECONTAMINATE_NO_IMAGES,
+        "The input '" + path + "' has no image column (" + layout + ").",
+        "decontaminate compares the pairs' images with the evaluation images; metadata-only pairs"
+            + " have only url and caption.",
+        "Download the images first (img2dataset), or pass --image-col.");
+  }
+
   /** A filter --min/--max value is malformed, repeated, or contradicts the other bound. */
   public static SparkclipException filterBoundInvalid(String option, String value, String why) {
     return error(

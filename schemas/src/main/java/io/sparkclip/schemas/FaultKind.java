@@ -18,7 +18,13 @@ public enum FaultKind {
   /** Caption null, empty or whitespace only. */
   MISSING_CAPTION("missing_caption"),
   /** img2dataset {@code failed_to_download}: null bytes. */
-  FAILED_DOWNLOAD("failed_download");
+  FAILED_DOWNLOAD("failed_download"),
+  /**
+   * An image of the held-out evaluation set ({@link StageFiles#EVAL_SET_DIR}) re-encoded, resized
+   * or slightly cropped, with a caption of its own: what decontaminate must find. The ground
+   * truth's {@code original_uid} is the eval item's key.
+   */
+  EVAL_COPY("eval_copy");
 
   private final String label;
 
@@ -36,7 +42,10 @@ public enum FaultKind {
 
   /** Faults that need image bytes; metadata-only data cannot have them. */
   public boolean needsImages() {
-    return this == NEAR_DUPLICATE || this == CORRUPT_IMAGE || this == FAILED_DOWNLOAD;
+    return this == NEAR_DUPLICATE
+        || this == CORRUPT_IMAGE
+        || this == FAILED_DOWNLOAD
+        || this == EVAL_COPY;
   }
 
   public static FaultKind fromLabel(String label) {

@@ -1,5 +1,6 @@
 package io.sparkclip.schemas;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,6 +66,29 @@ public final class LayoutDetector {
         url,
         query,
         id);
+  }
+
+  /** The image column of a frame read for its images alone, and its id column (null if none). */
+  public record ImageColumns(String image, boolean isStruct, String id) implements Serializable {}
+
+  /**
+   * The image column (as {@link #detect} finds it, {@code --image-col} or the known names) and the
+   * id column of a frame that needs no caption, such as an evaluation set; empty when there is no
+   * image column. The id is {@code uid}, else {@code key}, else {@code id}, whichever is present.
+   */
+  public static Optional<ImageColumns> detectImages(
+      StructType schema, ColumnMapping mapping, String source) {
+    ImageChoice image = resolveImage(schema, mapping, source);
+    if (image == null) {
+      return Optional.empty();
+    }
+    String id = mapping.idCol().orElse(null);
+    for (String c : List.of(Columns.UID, Columns.KEY, "id")) {
+      if (id == null && field(schema, c).isPresent()) {
+        id = c;
+      }
+    }
+    return Optional.of(new ImageColumns(image.name, image.isStruct, id));
   }
 
   private static String resolveCaption(StructType schema, ColumnMapping mapping, String source) {

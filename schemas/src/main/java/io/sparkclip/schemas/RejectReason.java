@@ -59,6 +59,12 @@ public final class RejectReason {
   /** dedup: caption MinHash-similar (Jaccard over shingles) to a kept row's. */
   public static final String NEAR_DUPLICATE_CAPTION = "near_duplicate_caption";
 
+  /**
+   * decontaminate: the image is a copy (re-encode, resize, light crop) of an evaluation set's
+   * image; {@code related_uid} is the eval item's id, {@code detail} names the set and distance.
+   */
+  public static final String EVAL_OVERLAP = "eval_overlap";
+
   /** dedup: image bytes present but not decodable, so no perceptual hash. */
   public static final String UNDECODABLE_IMAGE = "undecodable_image";
 

@@ -39,6 +39,19 @@ public final class StageFiles {
   public static final String EMBED_COMMITTED_DIR = "_committed";
   public static final String EMBED_MANIFEST_FILE = "_embed.json";
 
+  // --- decontaminate's output, beside data/ and rejects/ ---
+  /** Per evaluation set: items, items found in the pool, % of the set, pool rows matched. */
+  public static final String EVAL_OVERLAP_FILE = "_eval_overlap.json";
+
+  /**
+   * Every matched pair (Parquet): pool uid, eval set, eval id, distance; what the overlap table
+   * counts.
+   */
+  public static final String EVAL_OVERLAP_DIR = "eval_overlap";
+
+  /** A bounded sample of matched pairs with both images (Parquet), for the report. */
+  public static final String EVAL_OVERLAP_SAMPLES_DIR = "eval_overlap_samples";
+
   // --- generate's output ---
   /** The injected faults and their originals, beside the generated pairs. */
   public static final String GROUND_TRUTH_DIR = "_ground_truth";
@@ -48,6 +61,12 @@ public final class StageFiles {
    * it without a Parquet library (tools/train_demo_heads.py).
    */
   public static final String SCENES_DIR = "_ground_truth_scenes";
+
+  /**
+   * The generator's held-out evaluation set (with {@code --eval-copies}): a folder of image files,
+   * {@code {key}.jpg} and {@code {key}.txt}, some of which the pool holds copies of.
+   */
+  public static final String EVAL_SET_DIR = "_eval_set";
 
   public static final String QUERIES_FILE = "queries.txt";
   public static final String GENERATE_SUMMARY_FILE = "_sparkclip_generate.json";

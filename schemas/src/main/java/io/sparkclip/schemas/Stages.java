@@ -13,6 +13,7 @@ public final class Stages {
   public static final String MATCH_QUERIES = "match-queries";
   public static final String BASIC_FILTER = "basic-filter";
   public static final String DEDUP = "dedup";
+  public static final String DECONTAMINATE = "decontaminate";
   public static final String BALANCE = "balance";
   public static final String EMBED = "embed";
   public static final String SCORE = "score";
@@ -24,7 +25,16 @@ public final class Stages {
    * config lists in the order it lists them; this order is the one the docs and messages show.
    */
   public static final List<String> CURATION_ORDER =
-      List.of(MATCH_QUERIES, BASIC_FILTER, DEDUP, BALANCE, EMBED, SCORE, FILTER, SEMDEDUP);
+      List.of(
+          MATCH_QUERIES,
+          BASIC_FILTER,
+          DEDUP,
+          DECONTAMINATE,
+          BALANCE,
+          EMBED,
+          SCORE,
+          FILTER,
+          SEMDEDUP);
 
   // --- values of the rejects' stage column ---
   public static final String REJECT_MATCH_QUERIES = "match_queries";
@@ -34,6 +44,7 @@ public final class Stages {
   public static final String REJECT_DEDUP_SHA = "dedup_exact_image";
   public static final String REJECT_DEDUP_IMAGE = "dedup_near_image";
   public static final String REJECT_DEDUP_CAPTION = "dedup_near_caption";
+  public static final String REJECT_DECONTAMINATE = "decontaminate";
   public static final String REJECT_BALANCE = "balance";
   public static final String REJECT_FILTER = "filter";
   public static final String REJECT_SEMDEDUP_INPUT = "semdedup_input";

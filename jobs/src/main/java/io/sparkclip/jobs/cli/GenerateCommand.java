@@ -99,6 +99,22 @@ public final class GenerateCommand implements Callable<Integer> {
       description = "Override a fault rate, e.g. shuffled_caption=0.1 (repeatable).")
   Map<String, Double> faultRates = new LinkedHashMap<>();
 
+  @Option(
+      names = "--eval-copies",
+      defaultValue = "0",
+      description =
+          "Share of pool rows that are re-encoded, resized or cropped copies of a held-out"
+              + " evaluation set written to "
+              + StageFiles.EVAL_SET_DIR
+              + "/ (fault eval_copy; default: ${DEFAULT-VALUE}).")
+  double evalCopies;
+
+  @Option(
+      names = "--eval-extra",
+      defaultValue = "0",
+      description = "Items of the evaluation set no pool row copies (default: ${DEFAULT-VALUE}).")
+  int evalExtra;
+
   @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
   boolean overwrite;
 
@@ -148,6 +164,7 @@ public final class GenerateCommand implements Callable<Integer> {
         .metadataOnly(metadataOnly)
         .format(f)
         .overwrite(overwrite)
+        .evalSet(rates.getOrDefault(FaultKind.EVAL_COPY, evalCopies), evalExtra)
         .build();
   }
 }

@@ -7,6 +7,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import io.sparkclip.jobs.balance.BalanceStage;
 import io.sparkclip.jobs.basicfilter.BasicFilterStage;
+import io.sparkclip.jobs.decontaminate.DecontaminateStage;
 import io.sparkclip.jobs.dedup.DedupStage;
 import io.sparkclip.jobs.embed.EmbedStage;
 import io.sparkclip.jobs.export.ExportJob;
@@ -59,7 +60,10 @@ import org.slf4j.LoggerFactory;
 public final class CurateJob {
   private static final Logger LOG = LoggerFactory.getLogger(CurateJob.class);
 
-  /** Stages run unless {@code stages} says otherwise (basic-filter and semdedup are opt-in). */
+  /**
+   * Stages run unless {@code stages} says otherwise (basic-filter, decontaminate and semdedup are
+   * opt-in).
+   */
   public static final List<String> STAGES_DEFAULT =
       List.of(
           Stages.MATCH_QUERIES,
@@ -95,6 +99,7 @@ public final class CurateJob {
           new MatchQueriesStage(),
           new BasicFilterStage(),
           new DedupStage(),
+          new DecontaminateStage(),
           new BalanceStage(),
           new EmbedStage(),
           new ScoreStage(),

@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.KeepPolicy;
+import io.sparkclip.jobs.stage.RowIds;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.jobs.stage.copydetect.ImageSignatureUdf;
 import io.sparkclip.schemas.Columns;
@@ -37,10 +38,10 @@ import org.apache.spark.storage.StorageLevel;
  * id.
  */
 final class DedupFrame {
-  /** Row id: hash of the input file's path and the row's index in it (Parquet row index). */
-  static final String FILE = "_dd_file";
+  /** Row id ({@link RowIds}): hash of the input file's path and the row's index in it. */
+  static final String FILE = RowIds.FILE;
 
-  static final String ROW = "_dd_row";
+  static final String ROW = RowIds.ROW;
   static final String URL = "_dd_url";
   static final String CAPTION = "_dd_caption";
   static final String SHA = "_dd_sha";
@@ -78,20 +79,9 @@ final class DedupFrame {
     this.signatures = signatures;
   }
 
-  /**
-   * Adds the row id; must be applied to a frame as read: a WebDataset sample's shard and offset, or
-   * a Parquet row's file and row index.
-   */
+  /** Adds the row id ({@link RowIds#withRowId}) to a frame as read. */
   static Dataset<Row> withRowId(Dataset<Row> fromFiles) {
-    if (CurationOutput.has(fromFiles, Columns.SOURCE_SHARD)
-        && CurationOutput.has(fromFiles, Columns.SOURCE_OFFSET)) {
-      return fromFiles
-          .withColumn(FILE, xxhash64(col(Columns.SOURCE_SHARD)))
-          .withColumn(ROW, col(Columns.SOURCE_OFFSET));
-    }
-    return fromFiles
-        .withColumn(FILE, xxhash64(col("_metadata.file_path")))
-        .withColumn(ROW, col("_metadata.row_index"));
+    return RowIds.withRowId(fromFiles);
   }
 
   /**

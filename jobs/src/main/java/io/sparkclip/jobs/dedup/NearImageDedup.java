@@ -53,13 +53,6 @@ final class NearImageDedup {
   }
 
   /**
-   * Cheap pre-filter before the thumbnail comparison: largest mean absolute difference (0..255) of
-   * the 4×4 RGB colour grids. Loose on purpose (crops shift the grid); it only spares thumbnail
-   * comparisons of pairs whose colours plainly differ.
-   */
-  public static final double COLOUR_PREFILTER = 12.0;
-
-  /**
    * Largest pHash distance of a star pair (an image and the representative of an oversized bucket).
    * A star exists for heavy clusters, thousands of re-encodings or resizes of one image, which move
    * pHash by a few bits; the other members of a big bucket of merely similar layouts are distinct
@@ -181,7 +174,7 @@ final class NearImageDedup {
                 order,
                 options.markOnly())
             .drop(ConnectedComponents.NODE, ConnectedComponents.LABEL, "_node");
-    d.put("colour_prefilter", COLOUR_PREFILTER);
+    d.put("colour_prefilter", PerceptualHash.COLOUR_PREFILTER);
     d.put("thumbnail_distance", options.imageDistance());
     d.put("phash_distance", options.phashDistance());
     long images = nodes.count();
@@ -278,7 +271,7 @@ final class NearImageDedup {
     // The native bit count first: the colour UDF then runs on the few pairs it lets through.
     return bit_count(ha.bitwiseXOR(hb))
         .leq(lit(phashDistance))
-        .and(COLOUR_DISTANCE.apply(ca, cb).leq(lit(COLOUR_PREFILTER)));
+        .and(COLOUR_DISTANCE.apply(ca, cb).leq(lit(PerceptualHash.COLOUR_PREFILTER)));
   }
 
   private static final UserDefinedFunction COLOUR_DISTANCE =

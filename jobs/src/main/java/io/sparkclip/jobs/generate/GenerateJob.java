@@ -140,6 +140,20 @@ public final class GenerateJob {
                   "fault rates must add up to at most 0.9",
                   "they add up to " + faultTotal));
       require(
+          c.evalExtra() >= 0 && c.evalExtra() <= 10_000_000,
+          () ->
+              optionOutOfRange(
+                  "generate",
+                  "--eval-extra must be between 0 and 10,000,000",
+                  "got " + c.evalExtra()));
+      require(
+          !c.metadataOnly() || c.evalExtra() == 0,
+          () ->
+              optionConflict(
+                  "generate",
+                  "--eval-extra cannot be combined with --metadata-only",
+                  "an evaluation set is images"));
+      require(
           out != null && !out.isBlank(),
           () -> optionMissing("generate", "--out is required", "no output path given"));
     }
@@ -160,6 +174,7 @@ public final class GenerateJob {
     private boolean metadataOnly;
     private Format format = Format.PARQUET;
     private boolean overwrite;
+    private int evalExtra;
 
     private Builder(long rows, String out) {
       this.rows = rows;
@@ -217,6 +232,19 @@ public final class GenerateJob {
       return this;
     }
 
+    /**
+     * A held-out evaluation set in {@link StageFiles#EVAL_SET_DIR}: {@code copyRate} of the pool
+     * rows are re-encoded, resized or lightly cropped copies of its images ({@link
+     * FaultKind#EVAL_COPY}, one pool row per copied item), and {@code extra} more items are in no
+     * pool row.
+     */
+    public Builder evalSet(double copyRate, int extra) {
+      faultRates = new java.util.EnumMap<>(faultRates);
+      faultRates.put(FaultKind.EVAL_COPY, copyRate);
+      evalExtra = extra;
+      return this;
+    }
+
     public Options build() {
       return new Options(
           new SyntheticPairs.Config(
@@ -229,7 +257,8 @@ public final class GenerateJob {
               minSide,
               maxSide,
               pngShare,
-              metadataOnly),
+              metadataOnly,
+              evalExtra),
           out,
           format,
           overwrite);
@@ -300,6 +329,11 @@ public final class GenerateJob {
           .json(new Path(out, StageFiles.SCENES_DIR).toString());
     }
 
+    if (config.hasEvalSet()) {
+      Sparks.describe(spark, "generate", "write the held-out evaluation set");
+      writeEvalSet(config, new Path(out, StageFiles.EVAL_SET_DIR).toString());
+    }
+
     writeQueries(config, new Path(out, StageFiles.QUERIES_FILE).toString());
 
     Sparks.describe(spark, "generate", "count faults");
@@ -342,6 +376,71 @@ public final class GenerateJob {
     }
   }
 
+  /** Eval items per task of the items no pool row copies. */
+  static final int EVAL_EXTRA_PER_TASK = 2_000;
+
+  /**
+   * The evaluation set, written by executors as image and caption files: task {@code t < shards}
+   * writes the items its pool shard copies, each later task a range of the uncopied ones.
+   */
+  private void writeEvalSet(SyntheticPairs.Config config, String dir) {
+    long shards = config.shards();
+    long extraTasks = (config.evalExtra() + EVAL_EXTRA_PER_TASK - 1) / EVAL_EXTRA_PER_TASK;
+    long tasks = shards + extraTasks;
+    SerializableConfiguration conf = new SerializableConfiguration(Paths.hadoopConf(spark));
+    spark
+        .range(0, tasks, 1, (int) Math.max(1, Math.min(tasks, 10_000)))
+        .as(Encoders.LONG())
+        .foreachPartition(new EvalFiles(config, dir, conf));
+  }
+
+  /** Writes {@code {key}.jpg|png} and {@code {key}.txt} per eval item of its tasks. */
+  static final class EvalFiles implements ForeachPartitionFunction<Long>, Serializable {
+    private static final long serialVersionUID = 1L;
+    private final SyntheticPairs.Config config;
+    private final String dir;
+    private final SerializableConfiguration conf;
+
+    EvalFiles(SyntheticPairs.Config config, String dir, SerializableConfiguration conf) {
+      this.config = config;
+      this.dir = dir;
+      this.conf = conf;
+    }
+
+    @Override
+    public void call(Iterator<Long> tasks) throws IOException {
+      SyntheticPairs gen = new SyntheticPairs(config);
+      FileSystem fs = new Path(dir).getFileSystem(conf.value());
+      long shards = config.shards();
+      while (tasks.hasNext()) {
+        long t = tasks.next();
+        if (t < shards) {
+          for (long i = config.firstRow(t); i < config.endRow(t); i++) {
+            if (gen.faultOf(i) == FaultKind.EVAL_COPY) {
+              write(fs, gen.evalItem(i));
+            }
+          }
+        } else {
+          long from = (t - shards) * EVAL_EXTRA_PER_TASK;
+          long to = Math.min(config.evalExtra(), from + EVAL_EXTRA_PER_TASK);
+          for (long j = from; j < to; j++) {
+            write(fs, gen.evalItem(config.rows() + j));
+          }
+        }
+      }
+    }
+
+    private void write(FileSystem fs, SyntheticPairs.EvalItem item) throws IOException {
+      String ext = ShapeRenderer.isPng(item.image()) ? ".png" : ".jpg";
+      try (OutputStream o = fs.create(new Path(dir, item.key() + ext), true)) {
+        o.write(item.image());
+      }
+      try (OutputStream o = fs.create(new Path(dir, item.key() + ".txt"), true)) {
+        o.write(item.caption().getBytes(StandardCharsets.UTF_8));
+      }
+    }
+  }
+
   private void writeQueries(SyntheticPairs.Config config, String path) {
     FileSystem fs = Paths.fs(spark, path);
     QueryList list = QueryList.of(config.queries(), config.zipfExponent());
@@ -370,6 +469,10 @@ public final class GenerateJob {
     summary.put("queries", options.config().queries());
     summary.put("zipf_exponent", options.config().zipfExponent());
     summary.put("metadata_only", options.config().metadataOnly());
+    if (options.config().hasEvalSet()) {
+      summary.put("eval_set", StageFiles.EVAL_SET_DIR);
+      summary.put("eval_extra", options.config().evalExtra());
+    }
     summary.put("format", options.format().name().toLowerCase(java.util.Locale.ROOT));
     Map<String, Double> rates = new TreeMap<>();
     options.config().faultRates().forEach((k, v) -> rates.put(k.label(), v));

@@ -29,7 +29,8 @@ public final class SyntheticPairs implements Serializable {
       int minSide,
       int maxSide,
       double pngShare,
-      boolean metadataOnly)
+      boolean metadataOnly,
+      int evalExtra)
       implements Serializable {
 
     public static Map<FaultKind, Double> defaultFaultRates() {
@@ -53,6 +54,15 @@ public final class SyntheticPairs implements Serializable {
           }
         }
       }
+    }
+
+    /**
+     * Whether there is a held-out evaluation set: pool rows copy its images ({@link
+     * FaultKind#EVAL_COPY}) or it has items the pool never copies.
+     */
+    public boolean hasEvalSet() {
+      return !metadataOnly
+          && (faultRates.getOrDefault(FaultKind.EVAL_COPY, 0.0) > 0 || evalExtra > 0);
     }
 
     public long shards() {
@@ -120,6 +130,7 @@ public final class SyntheticPairs implements Serializable {
   private static final long STREAM_BASE = 2;
   private static final long STREAM_PARTNER = 3;
   private static final long STREAM_DETAIL = 4;
+  private static final long STREAM_EVAL = 5;
   private static final int PARTNER_TRIES = 64;
 
   private static final List<String> HOSTS =
@@ -204,7 +215,35 @@ public final class SyntheticPairs implements Serializable {
   }
 
   Base base(long i) {
-    SplittableRandom r = rng(config.seed(), i, STREAM_BASE);
+    return base(rng(config.seed(), i, STREAM_BASE));
+  }
+
+  /**
+   * Eval item {@code e} of the held-out evaluation set: drawn as a pool row is, from its own random
+   * stream, so it is in no pool row unless one copies it. Item {@code i < rows} exists when pool
+   * row {@code i} is its copy ({@link FaultKind#EVAL_COPY}); items {@code rows + j} ({@code j <
+   * evalExtra}) are never copied.
+   */
+  Base evalBase(long e) {
+    return base(rng(config.seed(), e, STREAM_EVAL));
+  }
+
+  /**
+   * The eval item's key (its file name in {@link io.sparkclip.schemas.StageFiles#EVAL_SET_DIR}).
+   */
+  public static String evalKey(long e) {
+    return String.format("eval%010d", e);
+  }
+
+  /** An item of the evaluation set: key, caption and encoded image. */
+  public record EvalItem(String key, String caption, byte[] image) {}
+
+  public EvalItem evalItem(long e) {
+    Base b = evalBase(e);
+    return new EvalItem(evalKey(e), caption(b), encode(b, ShapeRenderer.render(scene(b))));
+  }
+
+  private Base base(SplittableRandom r) {
     int rank = queries().sampleRank(r);
     QueryList.Query q = queries().get(rank);
     int colour = q.colour() >= 0 ? q.colour() : r.nextInt(Vocabulary.COLOURS.size());
@@ -387,6 +426,16 @@ public final class SyntheticPairs implements Serializable {
           nullImage = true;
           detail = error;
         }
+        case EVAL_COPY -> {
+          pictured = evalBase(i);
+          query = queries().get(pictured.queryRank()).text();
+          originalUid = evalKey(i);
+          int other =
+              (pictured.template() + 1 + detailRng.nextInt(Vocabulary.TEMPLATES.size() - 1))
+                  % Vocabulary.TEMPLATES.size();
+          caption = caption(pictured, other);
+          detail = "of " + originalUid;
+        }
         case CORRUPT_IMAGE -> detail = "pending";
         default -> throw new IllegalStateException("unhandled fault " + fault);
       }
@@ -401,8 +450,8 @@ public final class SyntheticPairs implements Serializable {
       }
     } else if (images && !nullImage) {
       pixels = ShapeRenderer.render(scene(pictured));
-      if (fault == FaultKind.NEAR_DUPLICATE) {
-        NearDuplicate nd = nearDuplicate(pictured, pixels, detailRng);
+      if (fault == FaultKind.NEAR_DUPLICATE || fault == FaultKind.EVAL_COPY) {
+        NearDuplicate nd = nearDuplicate(copyPlan(pictured, detailRng), pixels);
         image = nd.bytes();
         width = nd.width();
         height = nd.height();
@@ -410,8 +459,9 @@ public final class SyntheticPairs implements Serializable {
       } else {
         image = encode(pictured, pixels);
       }
-    } else if (fault == FaultKind.NEAR_DUPLICATE) {
-      detail = "image " + detail;
+    } else if (fault == FaultKind.NEAR_DUPLICATE || fault == FaultKind.EVAL_COPY) {
+      // The same draws as with the image: the ground truth says how the copy was made.
+      detail = (nullImage ? "image" : copyPlan(pictured, detailRng).how()) + " " + detail;
     }
     String sha = image == null ? null : Uid.sha256Hex(image);
     String exif = image == null ? null : "{}";
@@ -455,35 +505,54 @@ public final class SyntheticPairs implements Serializable {
 
   record NearDuplicate(byte[] bytes, int width, int height, String how) {}
 
-  static NearDuplicate nearDuplicate(Base b, BufferedImage img, SplittableRandom r) {
-    int w = img.getWidth();
-    int h = img.getHeight();
+  /**
+   * How a copy is made, drawn before any pixel is rendered (so the ground truth, written without
+   * images, records it): re-encoded at another JPEG quality, resized by 0.5–0.85, or cropped by 1–5
+   * % per side.
+   */
+  record CopyPlan(int kind, int quality, double scale, int l, int t, int r, int b, String how) {}
+
+  static CopyPlan copyPlan(Base base, SplittableRandom r) {
+    int w = base.width();
+    int h = base.height();
     switch (r.nextInt(3)) {
       case 0 -> {
-        int q = b.png() || b.jpegQuality() < 85 ? 90 + r.nextInt(6) : 55 + r.nextInt(11);
-        return new NearDuplicate(ShapeRenderer.jpeg(img, q), w, h, "reencoded q=" + q);
+        int q = base.png() || base.jpegQuality() < 85 ? 90 + r.nextInt(6) : 55 + r.nextInt(11);
+        return new CopyPlan(0, q, 1, 0, 0, 0, 0, "reencoded q=" + q);
       }
       case 1 -> {
         double s = 0.5 + 0.35 * r.nextDouble();
-        int nw = Math.max(32, (int) Math.round(w * s));
-        int nh = Math.max(32, (int) Math.round(h * s));
-        BufferedImage small = ShapeRenderer.resize(img, nw, nh);
-        return new NearDuplicate(
-            ShapeRenderer.jpeg(small, 85), nw, nh, String.format("resized %.2f", s));
+        return new CopyPlan(1, 85, s, 0, 0, 0, 0, String.format("resized %.2f", s));
       }
       default -> {
         int l = (int) Math.round(w * (0.01 + 0.04 * r.nextDouble()));
         int t = (int) Math.round(h * (0.01 + 0.04 * r.nextDouble()));
         int rr = (int) Math.round(w * (0.01 + 0.04 * r.nextDouble()));
         int bb = (int) Math.round(h * (0.01 + 0.04 * r.nextDouble()));
-        int nw = w - l - rr;
-        int nh = h - t - bb;
-        BufferedImage cropped = ShapeRenderer.crop(img, l, t, nw, nh);
-        return new NearDuplicate(
-            ShapeRenderer.jpeg(cropped, 88),
-            nw,
-            nh,
-            String.format("cropped %d/%d/%d/%d px", l, t, rr, bb));
+        return new CopyPlan(
+            2, 88, 1, l, t, rr, bb, String.format("cropped %d/%d/%d/%d px", l, t, rr, bb));
+      }
+    }
+  }
+
+  static NearDuplicate nearDuplicate(CopyPlan p, BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    switch (p.kind()) {
+      case 0 -> {
+        return new NearDuplicate(ShapeRenderer.jpeg(img, p.quality()), w, h, p.how());
+      }
+      case 1 -> {
+        int nw = Math.max(32, (int) Math.round(w * p.scale()));
+        int nh = Math.max(32, (int) Math.round(h * p.scale()));
+        BufferedImage small = ShapeRenderer.resize(img, nw, nh);
+        return new NearDuplicate(ShapeRenderer.jpeg(small, p.quality()), nw, nh, p.how());
+      }
+      default -> {
+        int nw = w - p.l() - p.r();
+        int nh = h - p.t() - p.b();
+        BufferedImage cropped = ShapeRenderer.crop(img, p.l(), p.t(), nw, nh);
+        return new NearDuplicate(ShapeRenderer.jpeg(cropped, p.quality()), nw, nh, p.how());
       }
     }
   }

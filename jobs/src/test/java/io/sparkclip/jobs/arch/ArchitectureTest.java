@@ -23,7 +23,16 @@ class ArchitectureTest {
 
   /** One package per curation stage. */
   static final List<String> STAGES =
-      List.of("match", "basicfilter", "dedup", "balance", "embed", "score", "filter", "semdedup");
+      List.of(
+          "match",
+          "basicfilter",
+          "dedup",
+          "decontaminate",
+          "balance",
+          "embed",
+          "score",
+          "filter",
+          "semdedup");
 
   /** Commands that are not curation stages; each stands alone as a stage does. */
   static final List<String> TOOLS = List.of("generate", "inspect", "evaluate", "report", "export");

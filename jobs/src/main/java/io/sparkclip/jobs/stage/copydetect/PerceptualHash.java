@@ -99,6 +99,14 @@ public final class PerceptualHash {
   static final int COLOUR_GRID = 4;
 
   /**
+   * Cheap pre-filter before the thumbnail comparison: largest {@link #colourDistance} (mean
+   * absolute difference, 0..255, of the 4×4 RGB colour grids) of a candidate pair. Loose on purpose
+   * (crops shift the grid); it only spares thumbnail comparisons of pairs whose colours plainly
+   * differ.
+   */
+  public static final double COLOUR_PREFILTER = 12.0;
+
+  /**
    * A colour layout signature: the mean R, G, B of each cell of a 4×4 grid (48 bytes). pHash sees
    * luma only, so a red and a green shape of equal brightness hash alike; near-duplicate
    * confirmation also compares this signature.
