@@ -178,10 +178,9 @@ final class BasicFilterSection {
     return out;
   }
 
-  private static String number(double v) {
-    return v == Math.rint(v)
-        ? String.format(Locale.ROOT, "%,d", (long) v)
-        : String.format(Locale.ROOT, "%.3f", v);
+  /** A bound as the options spell it: 80, 1.5, 0.25. */
+  static String number(double v) {
+    return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
   }
 
   /**
