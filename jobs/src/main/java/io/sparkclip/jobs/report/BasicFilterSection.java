@@ -127,8 +127,12 @@ final class BasicFilterSection {
                         e -> rejected.merge(e.getKey(), e.getValue().asLong(), Long::sum)));
     reasonTable(h, details, bounds, rejected);
 
-    CurationInput in = run.input(dir.get());
-    Dataset<Row> measured = measure(in).persist(StorageLevel.MEMORY_AND_DISK());
+    Optional<CurationInput> in = run.input(dir.get());
+    if (in.isEmpty()) {
+      h.append(run.inputGone(dir.get(), "The caption and image histograms and the samples"));
+    }
+    Dataset<Row> measured =
+        in.map(i -> measure(i).persist(StorageLevel.MEMORY_AND_DISK())).orElse(null);
     for (Measure m : Measure.values()) {
       List<ReportJob.Marker> markers = markers(m, bounds);
       if (m == Measure.LANGUAGE_CONFIDENCE) {
@@ -137,13 +141,15 @@ final class BasicFilterSection {
               ReportJob.histogramHtml(
                   languageConfidence(dir.get()), m.column, markers, CHART_PREFIX + m.column));
         }
-      } else if (!markers.isEmpty()) {
+      } else if (!markers.isEmpty() && measured != null) {
         h.append(ReportJob.histogramHtml(measured, m.column, markers, CHART_PREFIX + m.column));
       }
     }
-    measured.unpersist();
-    h.append("<h3>Rejected by basic-filter</h3>");
-    h.append(rejectedSamples(dir.get(), in));
+    if (measured != null) {
+      measured.unpersist();
+      h.append("<h3>Rejected by basic-filter</h3>");
+      h.append(rejectedSamples(dir.get(), in.get()));
+    }
     h.append("</section>");
   }
 

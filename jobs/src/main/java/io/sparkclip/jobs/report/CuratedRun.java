@@ -65,18 +65,39 @@ final class CuratedRun {
     return spark.read().parquet(CurationOutput.rejects(stageDir));
   }
 
+  /** The input path a stage's summary records, or null. */
+  String inputPath(String stageDir) {
+    JsonNode s = summary(stageDir);
+    return s == null ? null : s.path("input").asText(null);
+  }
+
   /**
    * The rows the stage read (its summary's input: the previous stage's kept rows, or the raw input
    * for the first stage), prepared as the stage prepared them, so rejected rows can be shown with
-   * their image and caption.
+   * their image and caption; empty when that input is no longer there.
    */
-  CurationInput input(String stageDir) {
-    JsonNode s = summary(stageDir);
-    String input = s == null ? null : s.path("input").asText(null);
+  Optional<CurationInput> input(String stageDir) {
+    String input = inputPath(stageDir);
     if (input == null) {
-      throw new IllegalStateException(stageDir + ": no input recorded in its summary");
+      return Optional.empty();
     }
-    return CurationInput.read(spark, input, ColumnMapping.DETECT);
+    try {
+      if (!Paths.fs(spark, input).exists(new Path(input))) {
+        return Optional.empty();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Optional.of(CurationInput.read(spark, input, ColumnMapping.DETECT));
+  }
+
+  /** The note a section shows instead of what it needs from a stage's input when that is gone. */
+  String inputGone(String stageDir, String what) {
+    return "<p class=\"na\">"
+        + ReportJob.esc(what)
+        + " need the stage's input, "
+        + ReportJob.esc(String.valueOf(inputPath(stageDir)))
+        + ", which is no longer there.</p>";
   }
 
   boolean exists(Path p) {

@@ -12,6 +12,7 @@ import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.Sparks;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.RejectReason;
+import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.Stages;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -111,16 +112,24 @@ final class DuplicateGallery {
       members.get(r.getString(3)).add(r);
       uids.add(r.getString(0));
     }
-    CurationInput in = run.input(dir.get());
-    List<String> cols = new ArrayList<>(List.of(Columns.UID, in.layout().captionCol()));
-    in.layout().imageCol().ifPresent(cols::add);
+    Optional<CurationInput> input = run.input(dir.get());
+    if (input.isEmpty()) {
+      h.append(run.inputGone(dir.get(), "Thumbnails and captions"));
+    }
+    ResolvedLayout layout = input.map(CurationInput::layout).orElse(null);
     Map<String, Row> pairs = new HashMap<>();
-    for (Row r :
-        in.pairs()
-            .filter(col(Columns.UID).isin(uids.toArray()))
-            .select(cols.stream().map(c -> col(c)).toArray(org.apache.spark.sql.Column[]::new))
-            .collectAsList()) {
-      pairs.put(r.getAs(Columns.UID), r);
+    if (input.isPresent()) {
+      List<String> cols = new ArrayList<>(List.of(Columns.UID, layout.captionCol()));
+      layout.imageCol().ifPresent(cols::add);
+      for (Row r :
+          input
+              .get()
+              .pairs()
+              .filter(col(Columns.UID).isin(uids.toArray()))
+              .select(cols.stream().map(c -> col(c)).toArray(org.apache.spark.sql.Column[]::new))
+              .collectAsList()) {
+        pairs.put(r.getAs(Columns.UID), r);
+      }
     }
 
     h.append(
@@ -136,7 +145,7 @@ final class DuplicateGallery {
         (keptUid, rows) -> {
           h.append("<div class=\"cluster\" data-kept-uid=\"").append(ReportJob.esc(keptUid));
           h.append("\">");
-          h.append(figure("sample kept", keptUid, "", in, pairs.get(keptUid), "kept", ""));
+          h.append(figure("sample kept", keptUid, "", layout, pairs.get(keptUid), "kept", ""));
           h.append(
               String.format(
                   Locale.ROOT,
@@ -148,7 +157,7 @@ final class DuplicateGallery {
                     "sample removed",
                     r.getString(0),
                     " data-related-uid=\"" + ReportJob.esc(keptUid) + "\"",
-                    in,
+                    layout,
                     pairs.get(r.getString(0)),
                     r.getString(1),
                     r.getString(2)));
@@ -158,23 +167,24 @@ final class DuplicateGallery {
     h.append("</section>");
   }
 
+  /** A cluster member; {@code layout} and {@code pair} are null when the input is gone. */
   private static String figure(
       String cls,
       String uid,
       String attributes,
-      CurationInput in,
+      ResolvedLayout layout,
       Row pair,
       String label,
       String detail) {
     String caption =
         pair == null
             ? "(not in dedup's input)"
-            : String.valueOf(pair.<Object>getAs(in.layout().captionCol()));
+            : String.valueOf(pair.<Object>getAs(layout.captionCol()));
     return Figures.figure(
         cls,
         uid,
         attributes,
-        pair == null ? null : Figures.imageBytes(pair, in.layout()),
+        pair == null ? null : Figures.imageBytes(pair, layout),
         ReportJob.esc(caption)
             + "<br><b>"
             + ReportJob.esc(label)
