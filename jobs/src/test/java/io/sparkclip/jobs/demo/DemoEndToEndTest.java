@@ -251,6 +251,9 @@ class DemoEndToEndTest {
 
   static final Pattern REASON = Pattern.compile("<b>([a-z_]+)</b>");
 
+  /** A figure's decoded thumbnail (a figure without image bytes shows "no image" instead). */
+  static final String THUMBNAIL = "<img class=\"thumb\" alt=\"sample\" src=\"data:image/jpeg";
+
   @Test
   void theFunnelShowsBasicFiltersReasonsAtTheDemosBounds() throws Exception {
     CurateJob.StageResult basic = stage(Stages.BASIC_FILTER);
@@ -307,8 +310,7 @@ class DemoEndToEndTest {
       Matcher reason = REASON.matcher(f.group(4));
       assertThat(reason.find()).as("sample %s names its reason", f.group(2)).isTrue();
       shown.put(f.group(2), reason.group(1));
-      thumbnails +=
-          f.group(4).contains("<img class=\"thumb\" alt=\"sample\" src=\"data:image/jpeg") ? 1 : 0;
+      thumbnails += f.group(4).contains(THUMBNAIL) ? 1 : 0;
     }
     assertThat(shown).as("rejected samples shown").isNotEmpty();
     assertThat(thumbnails).as("rejected samples with a thumbnail").isPositive();
@@ -339,8 +341,7 @@ class DemoEndToEndTest {
       int removed = 0;
       Matcher f = FIGURE.matcher(clusters[i]);
       while (f.find()) {
-        boolean thumb =
-            f.group(4).contains("<img class=\"thumb\" alt=\"sample\" src=\"data:image/jpeg");
+        boolean thumb = f.group(4).contains(THUMBNAIL);
         if (" kept".equals(f.group(1))) {
           keptFigures.add(f.group(2));
           assertThat(thumb).as("kept row %s has its thumbnail", kept).isTrue();
