@@ -17,6 +17,18 @@ public final class StageFiles {
   /** Rows in, out and rejected per stage and reason. */
   public static final String SUMMARY_FILE = "_summary.json";
 
+  /** The key of a summary's stage-specific fields. */
+  public static final String SUMMARY_DETAILS = "details";
+
+  /**
+   * basic-filter's summary details: the numeric bound of each active check, keyed by the check's
+   * reject reason ({@code image_too_small: 200}); the report marks them on its histograms.
+   */
+  public static final String SUMMARY_CHECK_BOUNDS = "bounds";
+
+  /** basic-filter's summary details: the languages kept captions are in; absent if none asked. */
+  public static final String SUMMARY_LANGUAGES = "languages";
+
   /** Per-query counts (match-queries, balance). */
   public static final String QUERY_COUNTS_DIR = "query_counts";
 

@@ -3,6 +3,7 @@ package io.sparkclip.jobs.basicfilter;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.udfs.language.LanguageIdentifier;
 import io.sparkclip.udfs.preprocess.ImageDimensions;
+import io.sparkclip.udfs.text.CaptionCounts;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Locale;

@@ -16,7 +16,9 @@ import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
+import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
+import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import io.sparkclip.udfs.language.LanguageIdentifier;
 import java.math.BigDecimal;
@@ -273,6 +275,35 @@ public final class BasicFilterJob {
       return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
+    /**
+     * The bound of each active numeric check, keyed by its reject reason, in the order the checks
+     * apply: what the summary records for the report to mark on its histograms.
+     */
+    Map<String, Number> bounds(BasicChecks.SizeSource size, boolean hasImageBytes) {
+      Map<String, Number> b = new LinkedHashMap<>();
+      putIfOn(b, RejectReason.CAPTION_TOO_FEW_WORDS, minCaptionWords);
+      putIfOn(b, RejectReason.CAPTION_TOO_MANY_WORDS, maxCaptionWords);
+      putIfOn(b, RejectReason.CAPTION_TOO_SHORT, minCaptionChars);
+      putIfOn(b, RejectReason.CAPTION_TOO_LONG, maxCaptionChars);
+      if (hasImageBytes) {
+        putIfOn(b, RejectReason.IMAGE_FILE_TOO_SMALL, minImageBytes);
+      }
+      if (size != BasicChecks.SizeSource.NONE) {
+        putIfOn(b, RejectReason.IMAGE_TOO_SMALL, minImageSide);
+        putIfOn(b, RejectReason.EXTREME_ASPECT_RATIO, maxAspectRatio);
+      }
+      if (!languages.isEmpty()) {
+        putIfOn(b, RejectReason.LOW_LANGUAGE_CONFIDENCE, minLanguageConfidence);
+      }
+      return b;
+    }
+
+    private static void putIfOn(Map<String, Number> b, String reason, Number bound) {
+      if (bound.doubleValue() > 0) {
+        b.put(reason, bound);
+      }
+    }
+
     /** The active checks in the order they apply, for the summary. */
     List<String> describe(BasicChecks.SizeSource size, boolean hasImageBytes) {
       List<String> c = new ArrayList<>();
@@ -362,6 +393,10 @@ public final class BasicFilterJob {
 
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("checks", options.describe(size, layout.hasImages()));
+    details.put(StageFiles.SUMMARY_CHECK_BOUNDS, options.bounds(size, layout.hasImages()));
+    if (language) {
+      details.put(StageFiles.SUMMARY_LANGUAGES, options.languages());
+    }
     details.put(
         "image_size_from",
         switch (size) {

@@ -1,6 +1,7 @@
 package io.sparkclip.jobs.demo;
 
 import com.typesafe.config.ConfigValueFactory;
+import io.sparkclip.jobs.basicfilter.BasicFilterJob;
 import io.sparkclip.jobs.curate.CurateJob;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
 import io.sparkclip.jobs.generate.GenerateJob;
@@ -13,6 +14,7 @@ import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import java.io.File;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +40,35 @@ public final class DemoJob {
 
   /** The seed {@link #DEFAULT_THRESHOLD} was measured on; tests evaluate on other seeds. */
   public static final long THRESHOLD_TUNING_SEED = 42;
+
+  /** The demo generates images with sides of 64 to 320 px. */
+  static final int MIN_SIDE = 64;
+
+  static final int MAX_SIDE = 320;
+
+  /**
+   * basic-filter's shortest side for the demo. DataComp's 200 px would drop most of the demo's
+   * 64-320 px images; 80 px is the same rule scaled to them: it drops the smallest images and the
+   * most downscaled near-duplicate copies, and keeps the rest.
+   */
+  public static final int DEMO_MIN_IMAGE_SIDE = 80;
+
+  /**
+   * basic-filter's aspect ratio bound for the demo. The generator's images are at most about
+   * 1.67:1, so DataComp's 3 would never fire; 1.5 drops the most elongated ones, so the check's
+   * histogram and rejects show a real decision.
+   */
+  public static final double DEMO_MAX_ASPECT_RATIO = 1.5;
+
+  /**
+   * The demo's stages: curate's defaults with basic-filter after match-queries, before dedup and
+   * embed, so that nothing is deduplicated or embedded only to be dropped by a cheap check.
+   */
+  public static List<String> stages() {
+    List<String> s = new ArrayList<>(CurateJob.STAGES_DEFAULT);
+    s.add(s.indexOf(Stages.MATCH_QUERIES) + 1, Stages.BASIC_FILTER);
+    return List.copyOf(s);
+  }
 
   public record Options(
       String out,
@@ -112,7 +143,7 @@ public final class DemoJob {
                 .seed(options.seed())
                 .shardSize(Math.max(500, options.rows() / 4))
                 .queries(Math.max(20, options.rows() / 20))
-                .sides(64, 320)
+                .sides(MIN_SIDE, MAX_SIDE)
                 .faultRates(faults)
                 .overwrite(options.overwrite())
                 .build())
@@ -129,7 +160,15 @@ public final class DemoJob {
     o.put("score.group-size", "64");
     o.put("batch-size", "64");
     o.put("filter.min-clip-score", String.format(Locale.ROOT, "%.4f", threshold));
-    com.typesafe.config.Config conf = CurateJob.load(null, o);
+    o.put(
+        Stages.BASIC_FILTER + "." + BasicFilterJob.Options.MIN_IMAGE_SIDE,
+        String.valueOf(DEMO_MIN_IMAGE_SIDE));
+    o.put(
+        Stages.BASIC_FILTER + "." + BasicFilterJob.Options.MAX_ASPECT_RATIO,
+        String.valueOf(DEMO_MAX_ASPECT_RATIO));
+    com.typesafe.config.Config conf =
+        CurateJob.load(null, o)
+            .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(stages()));
     String head = demoHead(model);
     if (head != null) {
       conf =

@@ -10,7 +10,6 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.Sparks;
@@ -20,24 +19,15 @@ import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.ResolvedLayout;
 import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import java.awt.Color;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import javax.imageio.ImageIO;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -57,11 +47,20 @@ import org.jfree.data.xy.XYSeriesCollection;
  * URIs, no network) for a curate run: the funnel, per-query counts before/after balancing, the
  * {@code clip_score} and {@code query_score} histograms (threshold marked) and a grid of kept and
  * rejected samples with captions, scores and reasons. Histograms are bucketed in Spark; samples are
- * a bounded {@code limit}; a histogram per score head column ({@code score --head}). Charts are
- * JFreeChart PNGs. A stage that did not run shows as such.
+ * a bounded {@code limit}; a histogram per score head column ({@code score --head}); basic-filter's
+ * checks ({@link BasicFilterSection}) and dedup's duplicate clusters ({@link DuplicateGallery}),
+ * each in its own class. Charts are JFreeChart PNGs. A stage that did not run shows as such.
  */
 public final class ReportJob {
   public static final int BUCKETS = 40;
+
+  /** Rejected samples the basic-filter section shows per reason. */
+  static final int SAMPLES_PER_REASON = 4;
+
+  /** Duplicate clusters the gallery shows, and removed rows shown per cluster. */
+  static final int CLUSTERS = 8;
+
+  static final int REMOVED_PER_CLUSTER = 4;
   private final SparkSession spark;
   private final String curated;
   private final String out;
@@ -75,8 +74,8 @@ public final class ReportJob {
   }
 
   public String run() {
-    FileSystem fs = Paths.fs(spark, curated);
-    JsonNode funnel = readJson(fs, new Path(curated, StageFiles.FUNNEL_FILE));
+    CuratedRun run = new CuratedRun(spark, curated);
+    JsonNode funnel = run.readJson(new Path(curated, StageFiles.FUNNEL_FILE));
     if (funnel == null) {
       throw Errors.notCurated(curated, StageFiles.FUNNEL_FILE);
     }
@@ -90,11 +89,13 @@ public final class ReportJob {
     h.append(String.format(Locale.ROOT, "%.1f s", funnel.path("seconds").asDouble()));
     h.append("</p>");
     funnelSection(h, funnel);
-    querySection(h, fs);
-    Double threshold = threshold(fs, funnel);
-    scoreSection(h, threshold);
-    headSection(h);
-    sampleSection(h);
+    querySection(h, run);
+    new BasicFilterSection(run, SAMPLES_PER_REASON).render(h);
+    new DuplicateGallery(run, CLUSTERS, REMOVED_PER_CLUSTER).render(h);
+    Double threshold = threshold(run, funnel);
+    scoreSection(h, run, threshold);
+    headSection(h, run);
+    sampleSection(h, run);
     // Marks how many images decoded once the page loaded (read by the browser test; no network).
     h.append(
         "<script>window.addEventListener('load',function(){var i=Array.prototype.slice.call("
@@ -138,11 +139,11 @@ public final class ReportJob {
     h.append("</section>");
   }
 
-  private void querySection(StringBuilder h, FileSystem fs) {
+  private void querySection(StringBuilder h, CuratedRun run) {
     h.append("<section id=\"queries\"><h2>Pairs per query, before and after balancing</h2>");
-    Optional<String> balance = stage(fs, "balance");
+    Optional<String> balance = run.stage(Stages.BALANCE);
     Path counts = balance.map(b -> new Path(b, StageFiles.QUERY_COUNTS_DIR)).orElse(null);
-    if (counts == null || !exists(fs, counts)) {
+    if (counts == null || !run.exists(counts)) {
       h.append("<p class=\"na\">balance did not run.</p></section>");
       return;
     }
@@ -186,9 +187,9 @@ public final class ReportJob {
    * the score stage's output, with the share of rows at or above 0.5 (a classifier head's
    * decision).
    */
-  private void headSection(StringBuilder h) {
+  private void headSection(StringBuilder h, CuratedRun run) {
     h.append("<section id=\"heads\"><h2>Score heads</h2>");
-    Optional<String> score = stage(Paths.fs(spark, curated), "score");
+    Optional<String> score = run.stage(Stages.SCORE);
     if (score.isEmpty()) {
       h.append("<p class=\"na\">score did not run.</p></section>");
       return;
@@ -214,7 +215,8 @@ public final class ReportJob {
     h.append("</table>");
     for (String c : heads) {
       // Heads write float: the histogram buckets doubles.
-      h.append(histogramHtml(df.select(col(c).cast("double").as(c)), c, null, "chart-head-" + c));
+      h.append(
+          histogramHtml(df.select(col(c).cast("double").as(c)), c, List.of(), "chart-head-" + c));
     }
     h.append("</section>");
   }
@@ -232,24 +234,23 @@ public final class ReportJob {
     return out;
   }
 
-  private void scoreSection(StringBuilder h, Double threshold) {
+  private void scoreSection(StringBuilder h, CuratedRun run, Double threshold) {
     h.append("<section id=\"scores\"><h2>Scores</h2>");
-    Optional<String> score = stage(Paths.fs(spark, curated), "score");
+    Optional<String> score = run.stage(Stages.SCORE);
     if (score.isEmpty()) {
       h.append("<p class=\"na\">score did not run.</p></section>");
       return;
     }
     Dataset<Row> df = spark.read().parquet(CurationOutput.data(score.get()));
     h.append(histogramHtml(df, Columns.CLIP_SCORE, threshold, "chart-clip-score"));
-    h.append(histogramHtml(df, Columns.QUERY_SCORE, null, "chart-query-score"));
+    h.append(histogramHtml(df, Columns.QUERY_SCORE, List.of(), "chart-query-score"));
     h.append("</section>");
   }
 
-  private void sampleSection(StringBuilder h) {
+  private void sampleSection(StringBuilder h, CuratedRun run) {
     h.append("<section id=\"samples\"><h2>Samples</h2>");
-    FileSystem fs = Paths.fs(spark, curated);
-    Optional<String> score = stage(fs, "score");
-    Optional<String> filter = stage(fs, "filter");
+    Optional<String> score = run.stage(Stages.SCORE);
+    Optional<String> filter = run.stage(Stages.FILTER);
     if (score.isEmpty() || filter.isEmpty()) {
       h.append("<p class=\"na\">score and filter did not both run.</p></section>");
       return;
@@ -274,9 +275,13 @@ public final class ReportJob {
         df, LayoutDetector.detect(df.schema(), ColumnMapping.DETECT, "notebook"), "samples", n);
   }
 
-  private static String grid(Dataset<Row> df, ResolvedLayout layout, String cls, int samples) {
+  static String grid(Dataset<Row> df, ResolvedLayout layout, String cls, int samples) {
     List<String> cols = new ArrayList<>(List.of(layout.captionCol()));
     layout.imageCol().ifPresent(cols::add);
+    boolean uids = CurationOutput.has(df, Columns.UID);
+    if (uids) {
+      cols.add(Columns.UID);
+    }
     for (String c :
         List.of(Columns.CLIP_SCORE, Columns.QUERY_SCORE, Columns.REASON, Columns.DETAIL)) {
       if (CurationOutput.has(df, c)) {
@@ -292,80 +297,67 @@ public final class ReportJob {
             .collectAsList();
     StringBuilder g = new StringBuilder("<div class=\"grid " + cls + "\">");
     for (Row r : rows) {
-      g.append("<figure class=\"sample\">");
-      byte[] bytes = null;
-      if (layout.imageCol().isPresent()) {
-        Object v = r.getAs(layout.imageCol().get());
-        if (v instanceof Row s) {
-          v = s.getAs(Columns.IMAGE_BYTES_FIELD);
-        }
-        bytes = (byte[]) v;
-      }
-      String thumb = thumbnail(bytes);
-      if (thumb != null) {
-        g.append("<img class=\"thumb\" alt=\"sample\" src=\"").append(thumb).append("\">");
-      } else {
-        g.append("<div class=\"thumb missing\">no image</div>");
-      }
-      g.append("<figcaption>").append(esc(String.valueOf(r.<Object>getAs(layout.captionCol()))));
+      StringBuilder c =
+          new StringBuilder(esc(String.valueOf(r.<Object>getAs(layout.captionCol()))));
       if (CurationOutput.has(df, Columns.CLIP_SCORE) && r.getAs(Columns.CLIP_SCORE) != null) {
-        g.append(String.format(Locale.ROOT, "<br>clip %.3f", r.<Double>getAs(Columns.CLIP_SCORE)));
+        c.append(String.format(Locale.ROOT, "<br>clip %.3f", r.<Double>getAs(Columns.CLIP_SCORE)));
       }
       if (CurationOutput.has(df, Columns.QUERY_SCORE) && r.getAs(Columns.QUERY_SCORE) != null) {
-        g.append(
+        c.append(
             String.format(
                 Locale.ROOT, " &middot; query %.3f", r.<Double>getAs(Columns.QUERY_SCORE)));
       }
       if (cols.contains(Columns.REASON)) {
-        g.append("<br><b>").append(esc(r.getAs(Columns.REASON))).append("</b> ");
-        g.append(esc(String.valueOf(r.<Object>getAs(Columns.DETAIL))));
+        c.append("<br><b>").append(esc(r.getAs(Columns.REASON))).append("</b> ");
+        c.append(esc(String.valueOf(r.<Object>getAs(Columns.DETAIL))));
       }
-      g.append("</figcaption></figure>");
+      g.append(
+          Figures.figure(
+              "sample",
+              uids ? r.getAs(Columns.UID) : null,
+              "",
+              Figures.imageBytes(r, layout),
+              c.toString()));
     }
     return g.append("</div>").toString();
   }
 
-  /** A 128 px JPEG data URI, or null when the bytes do not decode. */
-  static String thumbnail(byte[] bytes) {
-    if (bytes == null || bytes.length == 0) {
-      return null;
-    }
-    try {
-      BufferedImage in = ImageIO.read(new ByteArrayInputStream(bytes));
-      if (in == null) {
-        return null;
-      }
-      double s = 128.0 / Math.max(in.getWidth(), in.getHeight());
-      int w = Math.max(1, (int) Math.round(in.getWidth() * s));
-      int hgt = Math.max(1, (int) Math.round(in.getHeight() * s));
-      BufferedImage t = new BufferedImage(w, hgt, BufferedImage.TYPE_INT_RGB);
-      Graphics2D g = t.createGraphics();
-      g.setRenderingHint(
-          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-      g.setColor(Color.WHITE);
-      g.fillRect(0, 0, w, hgt);
-      g.drawImage(in, 0, 0, w, hgt, null);
-      g.dispose();
-      ByteArrayOutputStream o = new ByteArrayOutputStream();
-      ImageIO.write(t, "jpg", o);
-      return "data:image/jpeg;base64," + Base64.getEncoder().encodeToString(o.toByteArray());
-    } catch (IOException | RuntimeException e) {
-      return null;
-    }
-  }
+  /** A bound marked on a histogram: a red line at {@code value}, labelled. */
+  public record Marker(String label, double value) {}
 
   /** An HTML img of the histogram of a score column (bucketed in Spark), threshold marked. */
   public static String histogramHtml(Dataset<Row> df, String column, Double threshold, String id) {
+    return histogramHtml(
+        df,
+        column,
+        threshold == null
+            ? List.of()
+            : List.of(
+                new Marker(
+                    "threshold " + String.format(Locale.ROOT, "%.3f", threshold), threshold)),
+        id);
+  }
+
+  /**
+   * An HTML img of the histogram of a numeric column (bucketed in Spark), each marker drawn; the
+   * range covers the markers, so a bound outside the data still shows.
+   */
+  public static String histogramHtml(
+      Dataset<Row> df, String column, List<Marker> markers, String id) {
     if (!CurationOutput.has(df, column)) {
       return "<p class=\"na\">no " + column + " column.</p>";
     }
-    Dataset<Row> v = df.filter(col(column).isNotNull()).select(col(column).as("v"));
+    Dataset<Row> v = df.filter(col(column).isNotNull()).select(col(column).cast("double").as("v"));
     Row mm = v.agg(min("v"), max("v"), count(lit(1))).first();
     if (mm.getLong(2) == 0) {
       return "<p class=\"na\">" + column + " is empty.</p>";
     }
-    double lo = Math.min(mm.getDouble(0), threshold == null ? mm.getDouble(0) : threshold);
-    double hi = Math.max(mm.getDouble(1), threshold == null ? mm.getDouble(1) : threshold);
+    double lo = mm.getDouble(0);
+    double hi = mm.getDouble(1);
+    for (Marker m : markers) {
+      lo = Math.min(lo, m.value());
+      hi = Math.max(hi, m.value());
+    }
     double width = Math.max(1e-9, (hi - lo) / BUCKETS);
     List<Row> buckets =
         v.groupBy(floor(col("v").minus(lo).divide(width)).as("b")).count().collectAsList();
@@ -388,11 +380,11 @@ public final class ReportJob {
             false,
             false,
             false);
-    if (threshold != null) {
-      ValueMarker m = new ValueMarker(threshold);
+    for (Marker marker : markers) {
+      ValueMarker m = new ValueMarker(marker.value());
       m.setPaint(Color.RED);
       m.setStroke(new java.awt.BasicStroke(2f));
-      m.setLabel("threshold " + String.format(Locale.ROOT, "%.3f", threshold));
+      m.setLabel(marker.label());
       ((XYPlot) c.getPlot()).addDomainMarker(m);
     }
     return chartHtml(c, id);
@@ -429,53 +421,19 @@ public final class ReportJob {
   }
 
   /** The filter's clip_score threshold: the absolute one, else the global-percentile one. */
-  private Double threshold(FileSystem fs, JsonNode funnel) {
+  private static Double threshold(CuratedRun run, JsonNode funnel) {
     JsonNode f = funnel.path("config").path("filter").path("min-clip-score");
     if (f.isNumber()) {
       return f.asDouble();
     }
-    Optional<String> filter = stage(fs, "filter");
+    Optional<String> filter = run.stage(Stages.FILTER);
     if (filter.isPresent()) {
-      JsonNode s = readJson(fs, new Path(filter.get(), StageFiles.SUMMARY_FILE));
+      JsonNode s = run.summary(filter.get());
       if (s != null && s.path("details").path("global_threshold").isNumber()) {
         return s.path("details").path("global_threshold").asDouble();
       }
     }
     return null;
-  }
-
-  private Optional<String> stage(FileSystem fs, String name) {
-    try {
-      for (FileStatus s : fs.listStatus(new Path(curated))) {
-        if (s.isDirectory() && s.getPath().getName().matches("\\d+-" + name)) {
-          return Optional.of(s.getPath().toString());
-        }
-      }
-      return Optional.empty();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static boolean exists(FileSystem fs, Path p) {
-    try {
-      return fs.exists(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-  }
-
-  private static JsonNode readJson(FileSystem fs, Path p) {
-    try {
-      if (!fs.exists(p)) {
-        return null;
-      }
-      try (InputStream in = fs.open(p)) {
-        return new ObjectMapper().readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 
   public static String esc(String s) {
@@ -496,5 +454,8 @@ public final class ReportJob {
           + ".grid{display:flex;flex-wrap:wrap;gap:10px}.sample{width:160px;margin:0;font-size:12px}"
           + ".thumb{width:128px;height:128px;object-fit:contain;background:#fafafa;display:block}"
           + ".missing{display:flex;align-items:center;justify-content:center;color:#a00;"
-          + "border:1px dashed #a00}.rejected figcaption b{color:#a00}";
+          + "border:1px dashed #a00}.rejected figcaption b{color:#a00}"
+          + ".cluster{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start;"
+          + "border:1px solid #eee;padding:8px;margin:8px 0}.cluster .kept figcaption b{color:#070}"
+          + ".cluster .removed figcaption b{color:#a00}.dups{align-self:center;color:#666}";
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.schemas.ErrorId;
+import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.SparkclipException;
 import java.util.List;
 import java.util.Map;
@@ -44,6 +45,48 @@ class BasicFilterOptionsTest {
         .as("Lingua loads the candidates")
         .containsExactlyElementsOf(
             BasicFilterJob.Options.LANGUAGE_CANDIDATES_DEFAULT.stream().sorted().toList());
+  }
+
+  @Test
+  void theSummaryRecordsTheBoundOfEachActiveCheckByItsReason() {
+    assertThat(options(Map.of()).bounds(BasicChecks.SizeSource.HEADER, true))
+        .as("DataComp's defaults, in the order the checks apply")
+        .containsExactly(
+            Map.entry(RejectReason.CAPTION_TOO_FEW_WORDS, 3),
+            Map.entry(RejectReason.CAPTION_TOO_SHORT, 6),
+            Map.entry(RejectReason.IMAGE_TOO_SMALL, 200),
+            Map.entry(RejectReason.EXTREME_ASPECT_RATIO, 3.0));
+    BasicFilterJob.Options all =
+        options(
+            Map.of(
+                BasicFilterJob.Options.MAX_CAPTION_WORDS, 40,
+                BasicFilterJob.Options.MAX_CAPTION_CHARS, 300,
+                BasicFilterJob.Options.MIN_IMAGE_BYTES, 5120,
+                BasicFilterJob.Options.MIN_LANGUAGE_CONFIDENCE, 0.25));
+    assertThat(all.bounds(BasicChecks.SizeSource.HEADER, true))
+        .as("every bound on")
+        .containsEntry(RejectReason.CAPTION_TOO_MANY_WORDS, 40)
+        .containsEntry(RejectReason.CAPTION_TOO_LONG, 300)
+        .containsEntry(RejectReason.IMAGE_FILE_TOO_SMALL, 5120L)
+        .containsEntry(RejectReason.LOW_LANGUAGE_CONFIDENCE, 0.25)
+        .hasSize(8);
+    assertThat(all.bounds(BasicChecks.SizeSource.NONE, false))
+        .as("no image bytes and no size: the image checks did not run")
+        .doesNotContainKeys(
+            RejectReason.IMAGE_FILE_TOO_SMALL,
+            RejectReason.IMAGE_TOO_SMALL,
+            RejectReason.EXTREME_ASPECT_RATIO)
+        .hasSize(5);
+    assertThat(
+            options(
+                    Map.of(
+                        BasicFilterJob.Options.LANGUAGES,
+                        List.of("any"),
+                        BasicFilterJob.Options.MIN_LANGUAGE_CONFIDENCE,
+                        0.25))
+                .bounds(BasicChecks.SizeSource.HEADER, true))
+        .as("no language check: its confidence bound is not recorded")
+        .doesNotContainKey(RejectReason.LOW_LANGUAGE_CONFIDENCE);
   }
 
   @Test

@@ -2,18 +2,28 @@ package io.sparkclip.jobs.demo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkclip.jobs.LocalSpark;
 import io.sparkclip.jobs.TestModels;
+import io.sparkclip.jobs.curate.CurateJob;
 import io.sparkclip.jobs.curate.CurationChecks;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.LayoutDetector;
 import io.sparkclip.schemas.Pairs;
+import io.sparkclip.schemas.RejectReason;
+import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The demo chain on a smaller generated set with the committed demo model: generate → curate
- * (match-queries, dedup, balance, embed, score, filter) → evaluate → report. Asserts the curation
- * quality the demo promises and renders the report in headless Chromium.
+ * (match-queries, basic-filter, dedup, balance, embed, score, filter) → evaluate → report. Asserts
+ * the curation quality the demo promises and renders the report in headless Chromium, checking its
+ * basic-filter and duplicate-cluster sections against the stages' outputs.
  */
 class DemoEndToEndTest {
   /** A seed the demo threshold was not tuned on, so the quality figures are out of sample. */
@@ -83,8 +94,11 @@ class DemoEndToEndTest {
 
   @Test
   void funnelAccountsForEveryRowByUid() {
-    List<io.sparkclip.jobs.curate.CurateJob.StageResult> f = result.funnel();
-    assertThat(f).as("stages").hasSize(6);
+    List<CurateJob.StageResult> f = result.funnel();
+    assertThat(f.stream().map(CurateJob.StageResult::stage).toList())
+        .as("the demo's stages, basic-filter before dedup")
+        .isEqualTo(DemoJob.stages())
+        .containsSubsequence(Stages.MATCH_QUERIES, Stages.BASIC_FILTER, Stages.DEDUP);
     for (int i = 0; i < f.size(); i++) {
       var s = f.get(i);
       long rejected = s.rejected().values().stream().mapToLong(Long::longValue).sum();
@@ -133,16 +147,13 @@ class DemoEndToEndTest {
     return Pairs.prepare(in, LayoutDetector.detect(in.schema()));
   }
 
-  @Test
-  void reportRendersInHeadlessChromiumWithChartsAndThumbnails() throws Exception {
-    String html = Files.readString(Path.of(result.report()));
-    assertThat(html)
-        .as("self-contained: no external resources")
-        .doesNotContain("src=\"http", "href=\"http");
-    assertThat(html)
-        .as("sections")
-        .contains(
-            "id=\"funnel\"", "id=\"queries\"", "id=\"scores\"", "id=\"heads\"", "id=\"samples\"");
+  private static String dom;
+
+  /** The report as headless Chromium rendered it (its DOM after the load script), once. */
+  private static synchronized String renderedReport() throws Exception {
+    if (dom != null) {
+      return dom;
+    }
     Path chromium = Path.of("/usr/bin/chromium");
     Assumptions.assumeTrue(
         Files.isExecutable(chromium), "chromium not installed: run tools/setup-test-env.sh");
@@ -163,8 +174,29 @@ class DemoEndToEndTest {
                 Path.of(result.report()).toUri().toString())
             .redirectError(tmp.resolve("chromium.err").toFile())
             .start();
-    String dom = new String(p.getInputStream().readAllBytes());
+    String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("chromium finished").isTrue();
+    dom = out;
+    return dom;
+  }
+
+  @Test
+  void reportRendersInHeadlessChromiumWithChartsAndThumbnails() throws Exception {
+    String html = Files.readString(Path.of(result.report()));
+    assertThat(html)
+        .as("self-contained: no external resources")
+        .doesNotContain("src=\"http", "href=\"http");
+    assertThat(html)
+        .as("sections")
+        .contains(
+            "id=\"funnel\"",
+            "id=\"queries\"",
+            "id=\"basic-filter\"",
+            "id=\"dup-clusters\"",
+            "id=\"scores\"",
+            "id=\"heads\"",
+            "id=\"samples\"");
+    String dom = renderedReport();
     Matcher m = Pattern.compile("data-images-loaded=\"(\\d+)/(\\d+)\"").matcher(dom);
     assertThat(m.find())
         .as(
@@ -183,5 +215,179 @@ class DemoEndToEndTest {
             "id=\"chart-funnel\"",
             "id=\"chart-queries\"",
             "id=\"chart-head-" + Columns.headScore(DemoJob.DEMO_HEAD_NAME) + "\"");
+  }
+
+  private static CurateJob.StageResult stage(String name) {
+    return result.funnel().stream().filter(s -> s.stage().equals(name)).findFirst().orElseThrow();
+  }
+
+  /** The rendered section with this id, from its opening tag to its end. */
+  private static String section(String dom, String id) {
+    int start = dom.indexOf("<section id=\"" + id + "\">");
+    assertThat(start).as("section %s rendered", id).isNotNegative();
+    return dom.substring(start, dom.indexOf("</section>", start));
+  }
+
+  /** Rejects of one stage directory for the given uids: uid -> {reason, related_uid}. */
+  private static Map<String, String[]> rejects(String dir, Set<String> uids) {
+    Map<String, String[]> out = new HashMap<>();
+    for (Row r :
+        spark
+            .read()
+            .parquet(CurationOutput.rejects(dir))
+            .filter(functions.col(Columns.UID).isin(uids.toArray()))
+            .select(Columns.UID, Columns.REASON, Columns.RELATED_UID)
+            .collectAsList()) {
+      out.put(r.getString(0), new String[] {r.getString(1), r.getString(2)});
+    }
+    return out;
+  }
+
+  static final Pattern FIGURE =
+      Pattern.compile(
+          "<figure class=\"sample( kept| removed)?\" data-uid=\"([0-9a-f]+)\""
+              + "(?: data-related-uid=\"([0-9a-f]+)\")?>(.*?)</figure>",
+          Pattern.DOTALL);
+
+  static final Pattern REASON = Pattern.compile("<b>([a-z_]+)</b>");
+
+  /** A figure's decoded thumbnail (a figure without image bytes shows "no image" instead). */
+  static final String THUMBNAIL = "<img class=\"thumb\" alt=\"sample\" src=\"data:image/jpeg";
+
+  @Test
+  void theFunnelShowsBasicFiltersReasonsAtTheDemosBounds() throws Exception {
+    CurateJob.StageResult basic = stage(Stages.BASIC_FILTER);
+    assertThat(basic.rejected())
+        .as("basic-filter's reasons in the funnel: the demo's scaled bounds reject real rows")
+        .containsKeys(RejectReason.IMAGE_TOO_SMALL, RejectReason.EXTREME_ASPECT_RATIO);
+    assertThat(basic.rejected().get(RejectReason.IMAGE_TOO_SMALL))
+        .as("rows below the demo's shortest side: a minority of the 64-320 px images")
+        .isPositive()
+        .isLessThan(basic.rowsIn() / 4);
+    JsonNode bounds =
+        new ObjectMapper()
+            .readTree(Files.readString(Path.of(CurationOutput.summary(basic.dir()))))
+            .path(StageFiles.SUMMARY_DETAILS)
+            .path(StageFiles.SUMMARY_CHECK_BOUNDS);
+    assertThat(bounds.path(RejectReason.IMAGE_TOO_SMALL).asInt())
+        .as("shortest side bound recorded in the summary")
+        .isEqualTo(DemoJob.DEMO_MIN_IMAGE_SIDE);
+    assertThat(bounds.path(RejectReason.EXTREME_ASPECT_RATIO).asDouble())
+        .as("aspect ratio bound recorded in the summary")
+        .isEqualTo(DemoJob.DEMO_MAX_ASPECT_RATIO);
+    assertThat(bounds.has(RejectReason.IMAGE_FILE_TOO_SMALL))
+        .as("the byte size check is off by default and not recorded")
+        .isFalse();
+  }
+
+  @Test
+  void theBasicFilterSectionChartsEveryCheckAndShowsRealRejects() throws Exception {
+    String basic = section(renderedReport(), "basic-filter");
+    List<String> charts =
+        List.of(
+            "caption_words",
+            "caption_chars",
+            "image_shortest_side",
+            "image_aspect_ratio",
+            Columns.LANGUAGE_CONFIDENCE);
+    for (String c : charts) {
+      assertThat(basic)
+          .as("a histogram for the %s check", c)
+          .containsPattern(
+              "<img class=\"chart\" id=\"chart-basic-" + c + "\"[^>]*src=\"data:image/png");
+    }
+    assertThat(basic)
+        .as("no chart for the byte size check, which did not run")
+        .doesNotContain("chart-basic-image_bytes");
+    assertThat(Pattern.compile("<img class=\"chart\"").matcher(basic).results().count())
+        .as("one chart per check that ran")
+        .isEqualTo(charts.size());
+
+    Map<String, String> shown = new HashMap<>();
+    long thumbnails = 0;
+    Matcher f = FIGURE.matcher(basic);
+    while (f.find()) {
+      Matcher reason = REASON.matcher(f.group(4));
+      assertThat(reason.find()).as("sample %s names its reason", f.group(2)).isTrue();
+      shown.put(f.group(2), reason.group(1));
+      thumbnails += f.group(4).contains(THUMBNAIL) ? 1 : 0;
+    }
+    assertThat(shown).as("rejected samples shown").isNotEmpty();
+    assertThat(thumbnails).as("rejected samples with a thumbnail").isPositive();
+    assertThat(shown.values())
+        .as("the scaled image checks' rejects are among the samples")
+        .contains(RejectReason.IMAGE_TOO_SMALL, RejectReason.EXTREME_ASPECT_RATIO);
+    Map<String, String[]> rejected = rejects(stage(Stages.BASIC_FILTER).dir(), shown.keySet());
+    shown.forEach(
+        (uid, reason) -> {
+          assertThat(rejected).as("sample %s is a basic-filter reject", uid).containsKey(uid);
+          assertThat(rejected.get(uid)[0]).as("reason shown for %s", uid).isEqualTo(reason);
+        });
+  }
+
+  @Test
+  void theDuplicateGalleryShowsKeptRowsNextToTheirRealDuplicates() throws Exception {
+    String gallery = section(renderedReport(), "dup-clusters");
+    String[] clusters = gallery.split("<div class=\"cluster\" data-kept-uid=\"");
+    assertThat(clusters.length - 1).as("clusters shown").isPositive();
+    String dedup = stage(Stages.DEDUP).dir();
+    Map<String, String> removedToKept = new HashMap<>();
+    Map<String, String> reasons = new HashMap<>();
+    Set<String> keptShown = new HashSet<>();
+    long removedThumbnails = 0;
+    for (int i = 1; i < clusters.length; i++) {
+      String kept = clusters[i].substring(0, clusters[i].indexOf('"'));
+      List<String> keptFigures = new ArrayList<>();
+      int removed = 0;
+      Matcher f = FIGURE.matcher(clusters[i]);
+      while (f.find()) {
+        boolean thumb = f.group(4).contains(THUMBNAIL);
+        if (" kept".equals(f.group(1))) {
+          keptFigures.add(f.group(2));
+          assertThat(thumb).as("kept row %s has its thumbnail", kept).isTrue();
+        } else {
+          assertThat(f.group(1)).as("figure class in cluster %s", kept).isEqualTo(" removed");
+          assertThat(f.group(3)).as("removed %s points at its cluster", f.group(2)).isEqualTo(kept);
+          Matcher reason = REASON.matcher(f.group(4));
+          assertThat(reason.find()).as("removed %s names its reason", f.group(2)).isTrue();
+          removedToKept.put(f.group(2), kept);
+          reasons.put(f.group(2), reason.group(1));
+          removedThumbnails += thumb ? 1 : 0;
+          removed++;
+        }
+      }
+      assertThat(keptFigures).as("cluster %s shows its kept row once", kept).containsExactly(kept);
+      assertThat(removed).as("cluster %s shows removed rows", kept).isPositive();
+      keptShown.add(kept);
+    }
+    assertThat(removedThumbnails).as("removed rows shown with a thumbnail").isPositive();
+
+    Map<String, String[]> rejected = rejects(dedup, removedToKept.keySet());
+    removedToKept.forEach(
+        (uid, kept) -> {
+          assertThat(rejected).as("removed %s is a dedup reject", uid).containsKey(uid);
+          assertThat(rejected.get(uid)[0])
+              .as("dedup's reason for %s, as shown", uid)
+              .isEqualTo(reasons.get(uid))
+              .isIn(
+                  RejectReason.DUPLICATE_EXACT_URL,
+                  RejectReason.DUPLICATE_IMAGE_HASH,
+                  RejectReason.NEAR_DUPLICATE_IMAGE,
+                  RejectReason.NEAR_DUPLICATE_CAPTION);
+          assertThat(rejected.get(uid)[1])
+              .as("%s duplicates the kept row it is shown next to", uid)
+              .isEqualTo(kept);
+        });
+    assertThat(reasons.values())
+        .as("the gallery leads with near-duplicate images")
+        .contains(RejectReason.NEAR_DUPLICATE_IMAGE);
+    assertThat(
+            spark
+                .read()
+                .parquet(CurationOutput.data(dedup))
+                .filter(functions.col(Columns.UID).isin(keptShown.toArray()))
+                .count())
+        .as("every kept row shown is in dedup's output")
+        .isEqualTo(keptShown.size());
   }
 }

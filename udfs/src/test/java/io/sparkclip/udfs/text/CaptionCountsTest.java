@@ -1,4 +1,4 @@
-package io.sparkclip.jobs.basicfilter;
+package io.sparkclip.udfs.text;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

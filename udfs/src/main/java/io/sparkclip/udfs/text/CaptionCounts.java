@@ -1,16 +1,17 @@
-package io.sparkclip.jobs.basicfilter;
+package io.sparkclip.udfs.text;
 
 /**
  * Word and character counts of a caption as DataComp's basic filter takes them from Python: words
  * are {@code len(text.split())}, the runs of non-whitespace, and characters are {@code len(text)},
  * Unicode code points of the caption as it is (a padded caption is longer; the word rule is the one
- * padding cannot fool).
+ * padding cannot fool). Shared by basic-filter, which decides on them, and the report, which charts
+ * them, so the two count alike.
  */
-final class CaptionCounts {
+public final class CaptionCounts {
   private CaptionCounts() {}
 
   /** Maximal runs of non-whitespace code points; whitespace as Python's {@code str.isspace()}. */
-  static int words(String caption) {
+  public static int words(String caption) {
     int words = 0;
     boolean inWord = false;
     for (int i = 0; i < caption.length(); ) {
@@ -26,7 +27,7 @@ final class CaptionCounts {
   }
 
   /** Unicode code points (Python's {@code len}); a character outside the BMP counts once. */
-  static int characters(String caption) {
+  public static int characters(String caption) {
     return caption.codePointCount(0, caption.length());
   }
 
