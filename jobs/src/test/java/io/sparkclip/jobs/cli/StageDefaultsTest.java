@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.jobs.curate.CurateJob;
+import io.sparkclip.jobs.decontaminate.DecontaminateJob;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.SparkclipException;
@@ -29,6 +30,7 @@ class StageDefaultsTest {
     COMMANDS.put(Stages.MATCH_QUERIES, MatchQueriesCommand::new);
     COMMANDS.put(Stages.BASIC_FILTER, BasicFilterCommand::new);
     COMMANDS.put(Stages.DEDUP, DedupCommand::new);
+    COMMANDS.put(Stages.DECONTAMINATE, DecontaminateCommand::new);
     COMMANDS.put(Stages.BALANCE, BalanceCommand::new);
     COMMANDS.put(Stages.EMBED, EmbedCommand::new);
     COMMANDS.put(Stages.SCORE, ScoreCommand::new);
@@ -48,9 +50,13 @@ class StageDefaultsTest {
     return switch (stage) {
       case Stages.MATCH_QUERIES -> new String[] {"--queries", "/q.txt"};
       case Stages.EMBED, Stages.SCORE -> new String[] {"--model", "/m"};
+      case Stages.DECONTAMINATE -> new String[] {"--eval", EVAL_SET};
       default -> new String[0];
     };
   }
+
+  /** decontaminate's one required option: an evaluation set. */
+  static final String EVAL_SET = "val=/eval";
 
   static Map<String, String> top() {
     Map<String, String> top = new LinkedHashMap<>();
@@ -66,7 +72,10 @@ class StageDefaultsTest {
     top.put(StageKeys.MODEL, "/m");
     Config conf =
         CurateJob.load(null, top)
-            .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(Stages.CURATION_ORDER));
+            .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(Stages.CURATION_ORDER))
+            .withValue(
+                Stages.DECONTAMINATE + "." + DecontaminateJob.Options.EVAL_SETS,
+                ConfigValueFactory.fromIterable(List.of(EVAL_SET)));
     List<CurateJob.Planned<?>> plan = new CurateJob(null, conf).plan();
     assertThat(plan.stream().map(p -> p.stage().name()).toList())
         .as("every stage planned, in order")
