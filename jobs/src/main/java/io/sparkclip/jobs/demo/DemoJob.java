@@ -3,6 +3,7 @@ package io.sparkclip.jobs.demo;
 import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.jobs.basicfilter.BasicFilterJob;
 import io.sparkclip.jobs.curate.CurateJob;
+import io.sparkclip.jobs.decontaminate.DecontaminateJob;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
@@ -61,12 +62,26 @@ public final class DemoJob {
   public static final double DEMO_MAX_ASPECT_RATIO = 1.5;
 
   /**
+   * Share of the demo's pairs that copy an image of its held-out evaluation set, and the set's
+   * items no pair copies: the generator writes the set beside the pairs, decontaminate removes the
+   * copies.
+   */
+  public static final double DEMO_EVAL_COPY_RATE = 0.02;
+
+  public static final int DEMO_EVAL_EXTRA = 100;
+
+  /** The name of the demo's evaluation set in decontaminate's rejects and overlap table. */
+  public static final String DEMO_EVAL_SET = "held_out";
+
+  /**
    * The demo's stages: curate's defaults with basic-filter after match-queries, before dedup and
-   * embed, so that nothing is deduplicated or embedded only to be dropped by a cheap check.
+   * embed, so that nothing is deduplicated or embedded only to be dropped by a cheap check, and
+   * decontaminate after dedup (one copy of an eval image left to compare, not many).
    */
   public static List<String> stages() {
     List<String> s = new ArrayList<>(CurateJob.STAGES_DEFAULT);
     s.add(s.indexOf(Stages.MATCH_QUERIES) + 1, Stages.BASIC_FILTER);
+    s.add(s.indexOf(Stages.DEDUP) + 1, Stages.DECONTAMINATE);
     return List.copyOf(s);
   }
 
@@ -145,6 +160,7 @@ public final class DemoJob {
                 .queries(Math.max(20, options.rows() / 20))
                 .sides(MIN_SIDE, MAX_SIDE)
                 .faultRates(faults)
+                .evalSet(DEMO_EVAL_COPY_RATE, DEMO_EVAL_EXTRA)
                 .overwrite(options.overwrite())
                 .build())
         .run();
@@ -169,6 +185,11 @@ public final class DemoJob {
     com.typesafe.config.Config conf =
         CurateJob.load(null, o)
             .withValue(CurateJob.STAGES, ConfigValueFactory.fromIterable(stages()));
+    conf =
+        conf.withValue(
+            Stages.DECONTAMINATE + "." + DecontaminateJob.Options.EVAL_SETS,
+            ConfigValueFactory.fromIterable(
+                List.of(DEMO_EVAL_SET + "=" + new Path(raw, StageFiles.EVAL_SET_DIR).toString())));
     String head = demoHead(model);
     if (head != null) {
       conf =

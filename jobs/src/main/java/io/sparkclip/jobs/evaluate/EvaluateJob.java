@@ -13,6 +13,7 @@ import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.StageFiles;
+import io.sparkclip.schemas.Stages;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
@@ -79,6 +80,7 @@ public final class EvaluateJob {
       Optional<Detection> dedupOverall,
       Map<String, Detection> semanticDuplicatesByKind,
       Optional<Detection> semdedupOverall,
+      Optional<Detection> evalOverlap,
       Optional<Long> maxPerQuery,
       Optional<Long> cap) {
     public boolean capHolds() {
@@ -92,6 +94,7 @@ public final class EvaluateJob {
       dedupOverall.ifPresent(d -> sb.append(line("dedup removals", d)));
       semanticDuplicatesByKind.forEach((k, d) -> sb.append(line(k + " (semdedup)", d)));
       semdedupOverall.ifPresent(d -> sb.append(line("semdedup removals", d)));
+      evalOverlap.ifPresent(d -> sb.append(line("eval copies (decontaminate)", d)));
       maxPerQuery.ifPresent(
           m ->
               sb.append(
@@ -193,6 +196,12 @@ public final class EvaluateJob {
       semanticAll = Optional.of(duplicates(gt, previousData("semdedup"), removed, semanticByKind));
     }
 
+    Optional<Detection> evalOverlap = Optional.empty();
+    Optional<String> decontaminate = stage(Stages.DECONTAMINATE);
+    if (decontaminate.isPresent()) {
+      evalOverlap = Optional.of(evalCopies(gt, decontaminate.get()));
+    }
+
     Optional<Long> maxQ = Optional.empty();
     if (balance.isPresent()) {
       Row r =
@@ -212,10 +221,42 @@ public final class EvaluateJob {
             dedupAll,
             semanticByKind,
             semanticAll,
+            evalOverlap,
             maxQ,
             Optional.ofNullable(cap));
     write(e);
     return e;
+  }
+
+  /**
+   * decontaminate against the injected eval copies that reached it: found when rejected as
+   * eval_overlap with the eval item they copy as related_uid; precision over every eval_overlap
+   * reject.
+   */
+  private Detection evalCopies(Dataset<Row> gt, String dir) {
+    Dataset<Row> reached =
+        spark.read().parquet(previousData(Stages.DECONTAMINATE)).select(Columns.UID).distinct();
+    Dataset<Row> truth =
+        gt.filter(col(Columns.FAULT).equalTo(FaultKind.EVAL_COPY.label()))
+            .select(col(Columns.UID), col(Columns.ORIGINAL_UID))
+            .join(reached, Columns.UID);
+    Dataset<Row> flagged =
+        spark
+            .read()
+            .parquet(CurationOutput.rejects(dir))
+            .filter(col(Columns.REASON).equalTo(RejectReason.EVAL_OVERLAP))
+            .select(col(Columns.UID), col(Columns.RELATED_UID));
+    long right =
+        flagged
+            .join(
+                truth,
+                flagged
+                    .col(Columns.UID)
+                    .equalTo(truth.col(Columns.UID))
+                    .and(flagged.col(Columns.RELATED_UID).equalTo(truth.col(Columns.ORIGINAL_UID))),
+                "left_semi")
+            .count();
+    return new Detection(right, flagged.count(), truth.count());
   }
 
   /**
@@ -288,6 +329,7 @@ public final class EvaluateJob {
     e.semdedupOverall()
         .ifPresent(
             d -> m.put("semdedup_precision", Double.isNaN(d.precision()) ? null : d.precision()));
+    e.evalOverlap().ifPresent(d -> m.put("eval_copies", d.json()));
     e.maxPerQuery().ifPresent(x -> m.put("max_per_query", x));
     e.cap().ifPresent(x -> m.put("cap", x));
     m.put("cap_holds", e.capHolds());
@@ -324,7 +366,14 @@ public final class EvaluateJob {
       FileSystem fs = Paths.fs(spark, curated);
       String prev = null;
       FileStatus[] all = fs.listStatus(new Path(curated));
-      java.util.Arrays.sort(all, java.util.Comparator.comparing(s -> s.getPath().getName()));
+      // By stage number: 10-filter runs after 9-score.
+      java.util.Arrays.sort(
+          all,
+          java.util.Comparator.comparingLong(
+              (FileStatus s) -> {
+                String n = s.getPath().getName();
+                return n.matches("\\d+-.*") ? Long.parseLong(n.substring(0, n.indexOf('-'))) : -1;
+              }));
       for (FileStatus s : all) {
         String n = s.getPath().getName();
         if (n.matches("\\d+-" + name)) {

@@ -49,13 +49,17 @@ import org.jfree.data.xy.XYSeriesCollection;
  * rejected samples with captions, scores and reasons. Histograms are bucketed in Spark; samples are
  * a bounded {@code limit}; a histogram per score head column ({@code score --head}); basic-filter's
  * checks ({@link BasicFilterSection}) and dedup's duplicate clusters ({@link DuplicateGallery}),
- * each in its own class. Charts are JFreeChart PNGs. A stage that did not run shows as such.
+ * decontaminate's overlap table and pairs ({@link EvalOverlapSection}), each in its own class.
+ * Charts are JFreeChart PNGs. A stage that did not run shows as such.
  */
 public final class ReportJob {
   public static final int BUCKETS = 40;
 
   /** Rejected samples the basic-filter section shows per reason. */
   static final int SAMPLES_PER_REASON = 4;
+
+  /** Matched eval/pool pairs the overlap section shows. */
+  static final int OVERLAP_PAIRS = 12;
 
   /** Duplicate clusters the gallery shows, and removed rows shown per cluster. */
   static final int CLUSTERS = 8;
@@ -92,6 +96,7 @@ public final class ReportJob {
     querySection(h, run);
     new BasicFilterSection(run, SAMPLES_PER_REASON).render(h);
     new DuplicateGallery(run, CLUSTERS, REMOVED_PER_CLUSTER).render(h);
+    new EvalOverlapSection(run, OVERLAP_PAIRS).render(h);
     Double threshold = threshold(run, funnel);
     scoreSection(h, run, threshold);
     headSection(h, run);

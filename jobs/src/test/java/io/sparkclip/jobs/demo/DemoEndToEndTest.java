@@ -193,6 +193,7 @@ class DemoEndToEndTest {
             "id=\"queries\"",
             "id=\"basic-filter\"",
             "id=\"dup-clusters\"",
+            "id=\"eval-overlap\"",
             "id=\"scores\"",
             "id=\"heads\"",
             "id=\"samples\"");
@@ -389,5 +390,58 @@ class DemoEndToEndTest {
                 .count())
         .as("every kept row shown is in dedup's output")
         .isEqualTo(keptShown.size());
+  }
+
+  static final Pattern OVERLAP_PAIR =
+      Pattern.compile(
+          "<div class=\"cluster overlap\" data-eval-id=\"([^\"]+)\" data-uid=\"([0-9a-f]+)\">"
+              + "(.*?)</div>",
+          Pattern.DOTALL);
+
+  @Test
+  void decontaminateRemovesTheEvalCopiesAndTheReportPairsThemWithTheirEvalImages()
+      throws Exception {
+    EvaluateJob.Detection d = result.evaluation().evalOverlap().orElseThrow();
+    assertThat(d.actual()).as("eval copies that reached decontaminate").isGreaterThan(5);
+    assertThat(d.recall()).as("eval-copy recall").isGreaterThanOrEqualTo(0.95);
+    assertThat(d.precision())
+        .as("eval-copy precision (right eval id)")
+        .isGreaterThanOrEqualTo(0.99);
+
+    String dir = stage(Stages.DECONTAMINATE).dir();
+    com.fasterxml.jackson.databind.JsonNode set =
+        new com.fasterxml.jackson.databind.ObjectMapper()
+            .readTree(Path.of(dir, StageFiles.EVAL_OVERLAP_FILE).toFile())
+            .get("eval_sets")
+            .get(0);
+    String section = section(renderedReport(), "eval-overlap");
+    assertThat(section)
+        .as("the overlap table's line, as decontaminate counted it")
+        .contains(
+            "<tr data-set=\"" + DemoJob.DEMO_EVAL_SET + "\">",
+            String.format(java.util.Locale.ROOT, "<td>%,d</td>", set.get("items").asLong()),
+            String.format(java.util.Locale.ROOT, "<td>%,d</td>", set.get("items_found").asLong()),
+            String.format(
+                java.util.Locale.ROOT, "<td>%.2f</td>", set.get("percent_found").asDouble()));
+    Matcher m = OVERLAP_PAIR.matcher(section);
+    Map<String, String> shown = new HashMap<>();
+    while (m.find()) {
+      shown.put(m.group(2), m.group(1));
+      assertThat(m.group(3).split(java.util.regex.Pattern.quote(THUMBNAIL), -1).length - 1)
+          .as("pair %s shows the eval image and the pool image", m.group(2))
+          .isEqualTo(2);
+    }
+    assertThat(shown).as("matched pairs shown").isNotEmpty();
+    Map<String, String[]> rejected = rejects(dir, shown.keySet());
+    shown.forEach(
+        (uid, evalId) -> {
+          assertThat(rejected).as("pool row %s is a decontaminate reject", uid).containsKey(uid);
+          assertThat(rejected.get(uid)[0])
+              .as("reason of %s", uid)
+              .isEqualTo(RejectReason.EVAL_OVERLAP);
+          assertThat(rejected.get(uid)[1])
+              .as("%s copies the eval item it is shown next to", uid)
+              .isEqualTo(evalId);
+        });
   }
 }
