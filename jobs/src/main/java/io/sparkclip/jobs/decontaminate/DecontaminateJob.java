@@ -261,14 +261,18 @@ public final class DecontaminateJob {
    * The narrow pool frame, persisted: row id, uid and, for kept rows with a decodable image, the
    * {@link EvalMatcher} signature columns. One scan of the input, each image decoded once.
    */
-  private static Dataset<Row> poolSignatures(Dataset<Row> labelled, ResolvedLayout layout) {
+  private Dataset<Row> poolSignatures(Dataset<Row> labelled, ResolvedLayout layout) {
     UserDefinedFunction sig = udf(new ImageSignatureUdf(), ImageSignatureUdf.TYPE);
-    return labelled
-        .select(
-            col(RowIds.FILE),
-            col(RowIds.ROW),
-            col(Columns.UID),
-            when(CurationOutput.kept(), sig.apply(layout.imageBytes())).as("_sig"))
+    Dataset<Row> projected =
+        RowIds.spreadDecode(
+            spark,
+            labelled.select(
+                col(RowIds.FILE),
+                col(RowIds.ROW),
+                col(Columns.UID),
+                when(CurationOutput.kept(), layout.imageBytes()).as("_bytes")));
+    return projected
+        .withColumn("_sig", sig.apply(col("_bytes")))
         .select(
             col(RowIds.FILE),
             col(RowIds.ROW),

@@ -15,6 +15,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import io.sparkclip.jobs.stage.InputFiles;
 import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.RowIds;
 import io.sparkclip.jobs.stage.copydetect.ImageSignatureUdf;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
@@ -144,8 +145,13 @@ final class EvalSets {
   /** Signs every item; fails when a set has no decodable image. */
   static Signed sign(Dataset<Row> items, List<Spec> specs) {
     UserDefinedFunction sig = udf(new ImageSignatureUdf(), ImageSignatureUdf.TYPE);
+    // A folder of images reads as one task per 10,000 files: spread the decoding over the cores.
+    SparkSession spark = items.sparkSession();
+    int want = RowIds.DECODE_TASKS_PER_CORE * spark.sparkContext().defaultParallelism();
+    Dataset<Row> spread =
+        items.rdd().getNumPartitions() >= want ? items : items.repartition(want, col(IX));
     Dataset<Row> signed =
-        items
+        spread
             .withColumn("_sig", sig.apply(col(BYTES)))
             .select(
                 col(SET),

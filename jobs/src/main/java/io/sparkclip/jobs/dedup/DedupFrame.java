@@ -124,7 +124,7 @@ final class DedupFrame {
     Dataset<Row> narrow;
     if (sig) {
       cols.add(layout.imageBytes().as("_dd_bytes"));
-      narrow = spreadDecode(spark, labelled.select(cols.toArray(Column[]::new)));
+      narrow = RowIds.spreadDecode(spark, labelled.select(cols.toArray(Column[]::new)));
       UserDefinedFunction f = udf(new ImageSignatureUdf(), ImageSignatureUdf.TYPE);
       narrow =
           narrow
@@ -153,26 +153,6 @@ final class DedupFrame {
     long n = narrow.count();
     return new DedupFrame(narrow, order, n, sig);
   }
-
-  /**
-   * Decoding is the frame's main cost and runs in the scan's tasks. A scan of few row groups (one
-   * 10,000-row img2dataset shard is one file of two row groups, 128 and 34 MB) leaves cores idle or
-   * one task four times longer than the other, so such a scan is shuffled into {@link
-   * #DECODE_TASKS_PER_CORE} tasks per core first: moving the bytes costs a fraction of decoding
-   * them. A scan of enough partitions is left as it is (no shuffle of large inputs).
-   */
-  static Dataset<Row> spreadDecode(SparkSession spark, Dataset<Row> projected) {
-    int cores = spark.sparkContext().defaultParallelism();
-    int want = DECODE_TASKS_PER_CORE * cores;
-    if (projected.rdd().getNumPartitions() >= want) {
-      return projected;
-    }
-    // By row id: deterministic on retry without the sort a round-robin repartition adds.
-    return projected.repartition(want, col(FILE), col(ROW));
-  }
-
-  /** Decode tasks per core below which the scan is spread (see {@link #spreadDecode}). */
-  static final int DECODE_TASKS_PER_CORE = 4;
 
   /** The keep order over the narrow frame's columns. */
   List<Column> order() {

@@ -4,17 +4,20 @@ import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.jobs.basicfilter.BasicFilterJob;
 import io.sparkclip.jobs.curate.CurateJob;
 import io.sparkclip.jobs.decontaminate.DecontaminateJob;
+import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
 import io.sparkclip.jobs.report.ReportJob;
 import io.sparkclip.jobs.score.ScoreJob;
+import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.FaultKind;
 import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import java.io.File;
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,6 +118,13 @@ public final class DemoJob {
   /** The demo model's score head (models/sparkclip-demo-clip-heads), scored by the demo. */
   public static final String DEMO_HEAD_NAME = "gradient_background";
 
+  /**
+   * The demo's filter bound on its head: pictures the head is at least this sure have a gradient
+   * background are removed, as a curator removes what a watermark or NSFW head flags (filter
+   * --max), so the report shows a head decision.
+   */
+  public static final double DEMO_HEAD_MAX = 0.9;
+
   static final String DEMO_HEADS_DIR = "sparkclip-demo-clip-heads";
 
   /**
@@ -195,7 +205,14 @@ public final class DemoJob {
       conf =
           conf.withValue(
               Stages.SCORE + "." + ScoreJob.Options.HEADS,
-              ConfigValueFactory.fromIterable(List.of(DEMO_HEAD_NAME + "=" + head)));
+              ConfigValueFactory.fromIterable(List.of(DEMO_HEAD_NAME + "=" + head)))
+          .withValue(
+              Stages.FILTER + "." + FilterJob.Options.MAX,
+              ConfigValueFactory.fromIterable(
+                  List.of(
+                      Columns.headScore(DEMO_HEAD_NAME)
+                          + "="
+                          + BigDecimal.valueOf(DEMO_HEAD_MAX).toPlainString())));
     }
     List<CurateJob.StageResult> funnel = new CurateJob(spark, conf).run();
     console.print(CurateJob.render(funnel));

@@ -377,7 +377,7 @@ public final class GenerateJob {
   }
 
   /** Eval items per task of the items no pool row copies. */
-  static final int EVAL_EXTRA_PER_TASK = 2_000;
+  static final int EVAL_EXTRA_PER_TASK = 500;
 
   /**
    * The evaluation set, written by executors as image and caption files: task {@code t < shards}

@@ -58,6 +58,9 @@ public final class ReportJob {
   /** Rejected samples the basic-filter section shows per reason. */
   static final int SAMPLES_PER_REASON = 4;
 
+  /** Rejected pairs shown per bounded score head. */
+  static final int HEAD_REJECTED_SAMPLES = 8;
+
   /** Matched eval/pool pairs the overlap section shows. */
   static final int OVERLAP_PAIRS = 12;
 
@@ -99,7 +102,7 @@ public final class ReportJob {
     new EvalOverlapSection(run, OVERLAP_PAIRS).render(h);
     Double threshold = threshold(run, funnel);
     scoreSection(h, run, threshold);
-    headSection(h, run);
+    new HeadSection(run, HEAD_REJECTED_SAMPLES).render(h);
     sampleSection(h, run);
     // Marks how many images decoded once the page loaded (read by the browser test; no network).
     h.append(
@@ -192,39 +195,7 @@ public final class ReportJob {
    * the score stage's output, with the share of rows at or above 0.5 (a classifier head's
    * decision).
    */
-  private void headSection(StringBuilder h, CuratedRun run) {
-    h.append("<section id=\"heads\"><h2>Score heads</h2>");
-    Optional<String> score = run.stage(Stages.SCORE);
-    if (score.isEmpty()) {
-      h.append("<p class=\"na\">score did not run.</p></section>");
-      return;
-    }
-    Dataset<Row> df = spark.read().parquet(CurationOutput.data(score.get()));
-    List<String> heads = headColumns(df.columns());
-    if (heads.isEmpty()) {
-      h.append("<p class=\"na\">no score heads ran (score --head NAME=DIR).</p></section>");
-      return;
-    }
-    h.append("<table><tr><th>head column</th><th>rows scored</th><th>mean</th>");
-    h.append("<th>rows &ge; 0.5</th></tr>");
-    for (String c : heads) {
-      Row r = df.agg(count(col(c)), avg(col(c)), count(when(col(c).geq(0.5), true))).first();
-      long n = r.getLong(0);
-      h.append("<tr><td>").append(esc(c)).append("</td><td>");
-      h.append(String.format(Locale.ROOT, "%,d", n)).append("</td><td>");
-      h.append(r.isNullAt(1) ? "-" : String.format(Locale.ROOT, "%.3f", r.getDouble(1)));
-      h.append("</td><td>");
-      h.append(n == 0 ? "-" : String.format(Locale.ROOT, "%.1f %%", 100.0 * r.getLong(2) / n));
-      h.append("</td></tr>");
-    }
-    h.append("</table>");
-    for (String c : heads) {
-      // Heads write float: the histogram buckets doubles.
-      h.append(
-          histogramHtml(df.select(col(c).cast("double").as(c)), c, List.of(), "chart-head-" + c));
-    }
-    h.append("</section>");
-  }
+
 
   /** The columns score heads wrote: every {@code *_score} but CLIP's own two. */
   static List<String> headColumns(String[] columns) {

@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 import io.sparkclip.schemas.Columns;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * A stable id of each input row, so that a stage can decide on a narrow projection of its input and
@@ -33,5 +34,25 @@ public final class RowIds {
     return fromFiles
         .withColumn(FILE, xxhash64(col("_metadata.file_path")))
         .withColumn(ROW, col("_metadata.row_index"));
+  }
+
+  /** Decode tasks per core below which a scan is spread (see {@link #spreadDecode}). */
+  public static final int DECODE_TASKS_PER_CORE = 4;
+
+  /**
+   * A projection (with the row id) whose images are decoded next, spread over the cores. Decoding
+   * is a stage's main cost and runs in the scan's tasks; a scan of few row groups (one 10,000-row
+   * img2dataset shard is one file of two row groups, 128 and 34 MB) leaves cores idle or one task
+   * four times longer than the other, so such a scan is shuffled into {@link
+   * #DECODE_TASKS_PER_CORE} tasks per core first: moving the bytes costs a fraction of decoding
+   * them. A scan of enough partitions is left as it is (no shuffle of large inputs).
+   */
+  public static Dataset<Row> spreadDecode(SparkSession spark, Dataset<Row> projected) {
+    int want = DECODE_TASKS_PER_CORE * spark.sparkContext().defaultParallelism();
+    if (projected.rdd().getNumPartitions() >= want) {
+      return projected;
+    }
+    // By row id: deterministic on retry without the sort a round-robin repartition adds.
+    return projected.repartition(want, col(FILE), col(ROW));
   }
 }

@@ -444,4 +444,37 @@ class DemoEndToEndTest {
               .isEqualTo(evalId);
         });
   }
+
+  @Test
+  void theHeadSectionMarksTheFiltersBoundAndShowsWhatItRemoved() throws Exception {
+    String column = Columns.headScore(DemoJob.DEMO_HEAD_NAME);
+    String filter = stage(Stages.FILTER).dir();
+    Dataset<Row> byHead =
+        spark
+            .read()
+            .parquet(CurationOutput.rejects(filter))
+            .filter(functions.col(Columns.REASON).equalTo(RejectReason.SCORE_ABOVE_MAX));
+    long removed = byHead.count();
+    assertThat(removed).as("rows the demo's head bound removed").isPositive();
+    String section = section(renderedReport(), "heads");
+    assertThat(section)
+        .as("the head's line: its bound and the rows it removed, as filter counted them")
+        .contains(
+            "max " + java.math.BigDecimal.valueOf(DemoJob.DEMO_HEAD_MAX).toPlainString(),
+            String.format(java.util.Locale.ROOT, "<td>%,d</td></tr>", removed),
+            "id=\"chart-head-" + column + "\"");
+    Matcher f =
+        Pattern.compile("<figure class=\"sample\" data-uid=\"([0-9a-f]+)\">(.*?)</figure>", Pattern.DOTALL)
+            .matcher(section.substring(section.indexOf("grid rejected head")));
+    Set<String> shown = new HashSet<>();
+    while (f.find()) {
+      assertThat(f.group(2)).as("removed pair %s has its thumbnail", f.group(1)).contains(THUMBNAIL);
+      shown.add(f.group(1));
+    }
+    assertThat(shown).as("pairs shown as removed by the head bound").isNotEmpty();
+    assertThat(rejects(filter, shown))
+        .as("every pair shown is a filter reject above the head's max")
+        .allSatisfy((uid, r) -> assertThat(r[0]).isEqualTo(RejectReason.SCORE_ABOVE_MAX))
+        .hasSize(shown.size());
+  }
 }
