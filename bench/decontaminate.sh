@@ -8,7 +8,8 @@
 #                  a count (the work decontaminate cannot avoid on the pool side)
 #   decontaminate  sparkclip decontaminate --eval gen=<raw>/_eval_set with its defaults
 # and a table: wall and job seconds, seconds per 10,000 rows, copies found against copies
-# injected, the scaling exponent k (least-squares slope of log job time on log rows; t ~ rows^k)
+# injected and, against the ground truth (DecontaminateCheckBench), recall and precision (right eval
+# id), the scaling exponent k (least-squares slope of log job time on log rows; t ~ rows^k)
 # and decontaminate / floor per size.
 # Environment: BENCH_WORK (keep data there and reuse generated inputs of the same size; default a
 # temporary folder removed at exit), SPARKCLIP_DRIVER_MEMORY (heap, default 4g).
@@ -68,6 +69,8 @@ for rows in "${sizes[@]}"; do
   stage floor "$rows" jvm io.sparkclip.jobs.bench.DedupFloorBench "$raw"
   stage decontaminate "$rows" sc decontaminate "$raw" --out "$work/decon-$rows" \
     --eval "gen=$raw/_eval_set" --overwrite
+  stage check "$rows" jvm io.sparkclip.jobs.bench.DecontaminateCheckBench "$raw" "$work/decon-$rows"
+  grep '^check:' "$work/check-$rows.log" | sed "s/^/  $rows rows /"
   echo "$rows rows: floor $(cat "$work/floor-$rows.wall") s, decontaminate $(cat "$work/decontaminate-$rows.wall") s (wall)"
 done
 
@@ -75,25 +78,34 @@ python3 - "$work" "${sizes[@]}" <<'PY'
 import json, math, sys
 work, sizes = sys.argv[1], [int(s) for s in sys.argv[2:]]
 def wall(name, n): return float(open("%s/%s-%d.wall" % (work, name, n)).read())
+def check(n):
+    for l in open("%s/check-%d.log" % (work, n)):
+        if l.startswith("check:"):
+            p = dict(kv.split(" ", 1) for kv in l[len("check: "):].strip().split(", "))
+            return float(p["recall"]), float(p["precision"])
+    return float("nan"), float("nan")
 def floor_job(n):
     for l in open("%s/floor-%d.log" % (work, n)):
         if l.startswith("floor:"):
             return float(l.rsplit("seconds ", 1)[1].split()[0])
     return float("nan")
 rows = []
-print("%9s %10s %10s %10s %10s %12s %12s %12s" % ("rows", "floor job", "decon job", "decon wall",
-      "job/floor", "job s/10k", "found/copies", "confirmed"))
+print("%9s %10s %10s %10s %10s %10s %12s %8s %9s" % ("rows", "floor job", "decon job", "decon wall",
+      "job/floor", "job s/10k", "found/copies", "recall", "precision"))
 for n in sizes:
     s = json.load(open("%s/decon-%d/_summary.json" % (work, n)))
     g = json.load(open("%s/raw-%d/_sparkclip_generate.json" % (work, n)))
     job, fl = s["seconds"], floor_job(n)
     d = s["details"]
     rows.append((n, job))
-    print("%9d %10.1f %10.1f %10.1f %10.2f %12.2f %6d/%-5d %12d" % (n, fl, job, wall("decontaminate", n),
-          job / fl, job * 10000 / n, d["rows_matched"], g["faults"]["eval_copy"], d["confirmed_pairs"]))
-    print("          comparisons %d, eval key rows %d, keys split %d, sub-keys dropped %d; eval set %s" % (
-          d["thumbnail_comparisons"], d["eval_key_rows"], d["eval_keys_held_by_more_than_cap"],
-          d["eval_sub_keys_dropped"], d["eval_sets"][0]["items"]))
+    r, p = check(n)
+    print("%9d %10.1f %10.1f %10.1f %10.2f %10.2f %6d/%-5d %8.4f %9.4f" % (n, fl, job,
+          wall("decontaminate", n), job / fl, job * 10000 / n, d["rows_matched"],
+          g["faults"]["eval_copy"], r, p))
+    print("          comparisons %d, confirmed %d, eval key rows %d, keys split %d, sub-keys dropped"
+          " %d; eval set %s" % (d["thumbnail_comparisons"], d["confirmed_pairs"], d["eval_key_rows"],
+          d["eval_keys_held_by_more_than_cap"], d["eval_sub_keys_dropped"],
+          d["eval_sets"][0]["items"]))
 if len(rows) > 1:
     xs = [math.log(n) for n, _ in rows]; ys = [math.log(t) for _, t in rows]
     mx, my = sum(xs) / len(xs), sum(ys) / len(ys)

@@ -90,7 +90,8 @@ final class EvalSets {
   static Dataset<Row> items(SparkSession spark, List<Spec> specs) {
     Dataset<Row> all = null;
     for (Spec s : specs) {
-      Dataset<Row> df = InputFiles.read(spark, s.path());
+      InputFiles.Listing listing = InputFiles.list(Paths.fs(spark, s.path()), new Path(s.path()));
+      Dataset<Row> df = InputFiles.read(spark, s.path(), listing);
       LayoutDetector.ImageColumns ic =
           LayoutDetector.detectImages(df.schema(), ColumnMapping.DETECT, s.path())
               .orElseThrow(
@@ -102,7 +103,6 @@ final class EvalSets {
       Column bytes =
           ic.isStruct() ? col(ic.image()).getField(Columns.IMAGE_BYTES_FIELD) : col(ic.image());
       // Without an id column (or where it is null), a Parquet row is named by its file and index.
-      InputFiles.Listing listing = InputFiles.list(Paths.fs(spark, s.path()), new Path(s.path()));
       Column fallback =
           listing.format() == InputFiles.Format.PARQUET
               ? concat_ws(

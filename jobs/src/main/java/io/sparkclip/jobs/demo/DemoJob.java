@@ -4,8 +4,8 @@ import com.typesafe.config.ConfigValueFactory;
 import io.sparkclip.jobs.basicfilter.BasicFilterJob;
 import io.sparkclip.jobs.curate.CurateJob;
 import io.sparkclip.jobs.decontaminate.DecontaminateJob;
-import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.evaluate.EvaluateJob;
+import io.sparkclip.jobs.filter.FilterJob;
 import io.sparkclip.jobs.generate.GenerateJob;
 import io.sparkclip.jobs.generate.SyntheticPairs;
 import io.sparkclip.jobs.report.ReportJob;
@@ -204,15 +204,15 @@ public final class DemoJob {
     if (head != null) {
       conf =
           conf.withValue(
-              Stages.SCORE + "." + ScoreJob.Options.HEADS,
-              ConfigValueFactory.fromIterable(List.of(DEMO_HEAD_NAME + "=" + head)))
-          .withValue(
-              Stages.FILTER + "." + FilterJob.Options.MAX,
-              ConfigValueFactory.fromIterable(
-                  List.of(
-                      Columns.headScore(DEMO_HEAD_NAME)
-                          + "="
-                          + BigDecimal.valueOf(DEMO_HEAD_MAX).toPlainString())));
+                  Stages.SCORE + "." + ScoreJob.Options.HEADS,
+                  ConfigValueFactory.fromIterable(List.of(DEMO_HEAD_NAME + "=" + head)))
+              .withValue(
+                  Stages.FILTER + "." + FilterJob.Options.MAX,
+                  ConfigValueFactory.fromIterable(
+                      List.of(
+                          Columns.headScore(DEMO_HEAD_NAME)
+                              + "="
+                              + BigDecimal.valueOf(DEMO_HEAD_MAX).toPlainString())));
     }
     List<CurateJob.StageResult> funnel = new CurateJob(spark, conf).run();
     console.print(CurateJob.render(funnel));

@@ -113,7 +113,10 @@ final class HeadSection {
   private Dataset<Row> bounded(String filterDir, String column) {
     return run.rejects(filterDir)
         .filter(col(Columns.REASON).isin(REASONS.toArray()))
-        .filter(col(Columns.DETAIL).startsWith(column + "=").or(col(Columns.DETAIL).startsWith(column + " is ")));
+        .filter(
+            col(Columns.DETAIL)
+                .startsWith(column + "=")
+                .or(col(Columns.DETAIL).startsWith(column + " is ")));
   }
 
   /** The {@code min} and {@code max} of one column's filter bounds, as chart markers. */

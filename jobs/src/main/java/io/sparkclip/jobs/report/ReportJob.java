@@ -1,13 +1,11 @@
 package io.sparkclip.jobs.report;
 
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
-import static org.apache.spark.sql.functions.when;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sparkclip.jobs.stage.CurationOutput;
@@ -195,7 +193,6 @@ public final class ReportJob {
    * the score stage's output, with the share of rows at or above 0.5 (a classifier head's
    * decision).
    */
-
 
   /** The columns score heads wrote: every {@code *_score} but CLIP's own two. */
   static List<String> headColumns(String[] columns) {

@@ -8,9 +8,7 @@ import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.network.util.JavaUtils;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -75,24 +73,25 @@ public final class InputFiles {
       List<FileStatus> tars = new ArrayList<>();
       List<FileStatus> parquets = new ArrayList<>();
       java.util.TreeMap<Path, FileStatus> imageDirs = new java.util.TreeMap<>();
-      String prefix = fs.makeQualified(root).toUri().getPath();
-      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
-      while (it.hasNext()) {
-        LocatedFileStatus f = it.next();
-        String p = f.getPath().toUri().getPath();
-        String rel = p.substring(Math.min(p.length(), prefix.length())).replaceFirst("^/", "");
-        if (hidden(rel)) {
-          continue;
-        }
-        String name = f.getPath().getName();
-        if (name.endsWith(WebDatasetReader.TAR_SUFFIX)) {
-          tars.add(f);
-        } else if (name.endsWith(".parquet")) {
-          parquets.add(f);
-        } else if (WebDatasetReader.isImage(WebDatasetReader.keyAndExtension(name)[1])) {
-          Path parent = f.getPath().getParent();
-          if (!imageDirs.containsKey(parent)) {
-            imageDirs.put(parent, fs.getFileStatus(parent));
+      // A walk that never enters hidden folders (sparkclip's _eval_set/ or _ground_truth_scenes/
+      // beside the data hold thousands of files), by listStatus: the local file system's
+      // recursive listFiles loads each file's permissions, one forked process per file.
+      java.util.ArrayDeque<FileStatus> walk = new java.util.ArrayDeque<>(List.of(st));
+      while (!walk.isEmpty()) {
+        FileStatus dir = walk.pop();
+        for (FileStatus f : fs.listStatus(dir.getPath())) {
+          String name = f.getPath().getName();
+          if (hidden(name)) {
+            continue;
+          }
+          if (f.isDirectory()) {
+            walk.push(f);
+          } else if (name.endsWith(WebDatasetReader.TAR_SUFFIX)) {
+            tars.add(f);
+          } else if (name.endsWith(".parquet")) {
+            parquets.add(f);
+          } else if (WebDatasetReader.isImage(WebDatasetReader.keyAndExtension(name)[1])) {
+            imageDirs.putIfAbsent(f.getPath().getParent(), dir);
           }
         }
       }

@@ -464,11 +464,14 @@ class DemoEndToEndTest {
             String.format(java.util.Locale.ROOT, "<td>%,d</td></tr>", removed),
             "id=\"chart-head-" + column + "\"");
     Matcher f =
-        Pattern.compile("<figure class=\"sample\" data-uid=\"([0-9a-f]+)\">(.*?)</figure>", Pattern.DOTALL)
+        Pattern.compile(
+                "<figure class=\"sample\" data-uid=\"([0-9a-f]+)\">(.*?)</figure>", Pattern.DOTALL)
             .matcher(section.substring(section.indexOf("grid rejected head")));
     Set<String> shown = new HashSet<>();
     while (f.find()) {
-      assertThat(f.group(2)).as("removed pair %s has its thumbnail", f.group(1)).contains(THUMBNAIL);
+      assertThat(f.group(2))
+          .as("removed pair %s has its thumbnail", f.group(1))
+          .contains(THUMBNAIL);
       shown.add(f.group(1));
     }
     assertThat(shown).as("pairs shown as removed by the head bound").isNotEmpty();
