@@ -45,8 +45,12 @@ import org.apache.spark.sql.types.DataTypes;
  * {@value #MAX_KEYS} + {@value #MAX_KEYS}·({@value #MAX_KEYS}−1)/2 keys: the cost is linear in the
  * pool whatever the data, and a key shared by millions of pool images costs a lookup each.
  *
- * <p>Joins: the eval key table (at most {@value #MAX_KEYS} rows per eval image after capping, about
- * 40 bytes each) is broadcast up to {@link #BROADCAST_EVAL_KEYS} rows, so the pool is never
+ * <p>The eval side also holds, for each pHash band, the band values one bit away (64 more keys):
+ * the pool side's exact band keys then meet eval images up to 7 pHash bits away for certain, the
+ * work of a multi-probe LSH done on the small side.
+ *
+ * <p>Joins: the eval key table (at most {@value #MAX_KEYS} + 64 rows per eval image after capping,
+ * about 40 bytes each) is broadcast up to {@link #BROADCAST_EVAL_KEYS} rows, so the pool is never
  * shuffled by key and no task holds a hot key's pool rows; above it the join shuffles and adaptive
  * execution splits skewed partitions. Candidate pairs, a small fraction of the pool, are joined to
  * the pool's thumbnails (broadcast when few) and to the eval thumbnails (broadcast up to {@link
@@ -88,7 +92,18 @@ final class EvalMatcher {
   Dataset<Row> match(Dataset<Row> pool, Dataset<Row> eval, Map<String, Object> d) {
     int cap = options.bucketCap();
     Sparks.describe(spark, Stages.DECONTAMINATE, "eval keys");
-    Dataset<Row> evalKeyed = eval.select(col(EvalSets.IX), explode(col(EvalSets.KEYS)).as("key"));
+    // The eval side also holds its pHash bands one bit away (the pool side only its own): a pair
+    // within 7 bits then shares a band key by pigeonhole, within 8-11 bits most often.
+    UserDefinedFunction withNeighbours =
+        udf(
+            (UDF2<scala.collection.immutable.Seq<Object>, Long, long[]>)
+                (ks, h) -> withBandNeighbours(toLongs(ks), h),
+            DataTypes.createArrayType(DataTypes.LongType, false));
+    Dataset<Row> evalWithNeighbours =
+        eval.withColumn(
+            EvalSets.KEYS, withNeighbours.apply(col(EvalSets.KEYS), col(EvalSets.PHASH)));
+    Dataset<Row> evalKeyed =
+        evalWithNeighbours.select(col(EvalSets.IX), explode(col(EvalSets.KEYS)).as("key"));
     long[] oversized = heldByMore(evalKeyed, cap);
     Broadcast<long[]> hot =
         org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
@@ -99,7 +114,7 @@ final class EvalMatcher {
                 ks -> effectiveKeys(toLongs(ks), hot.value()),
             DataTypes.createArrayType(DataTypes.LongType, false));
     Dataset<Row> evalEffective =
-        eval.select(
+        evalWithNeighbours.select(
             col(EvalSets.IX),
             explode(effective.apply(col(EvalSets.KEYS))).as("key"),
             col(EvalSets.PHASH),
@@ -223,9 +238,10 @@ final class EvalMatcher {
 
   /** Keys held by more than {@code cap} eval images, sorted. */
   private long[] heldByMore(Dataset<Row> evalKeyed, int cap) {
-    // At most keys × eval images / cap values: a few thousand for 100,000 eval images.
+    // At most keys × eval images / cap values: tens of thousands for 100,000 eval images.
     List<Row> rows =
         evalKeyed
+            .filter(col("key").notEqual(lit(NEIGHBOURS_MARK)))
             .groupBy("key")
             .agg(count(lit(1)).as("n"))
             .filter(col("n").gt(cap))
@@ -245,10 +261,54 @@ final class EvalMatcher {
   }
 
   /**
-   * The keys an image is looked up under: its keys that at most {@code cap} eval images hold, and a
-   * sub-key for each pair of the others ({@code hot}, sorted).
+   * An eval image's keys and, after them, the band keys of every pHash one bit away within a band
+   * (4 × 16), so that the pool's exact band keys meet them. Only the image's own keys pair into
+   * sub-keys ({@link #effectiveKeys}); a neighbour key held by too many eval images is dropped.
    */
-  static long[] effectiveKeys(long[] keys, long[] hot) {
+  static long[] withBandNeighbours(long[] keys, long phash) {
+    long[] out = Arrays.copyOf(keys, keys.length + 64 + 1);
+    out[keys.length] = NEIGHBOURS_MARK;
+    int n = keys.length + 1;
+    for (int band = 0; band < 4; band++) {
+      long v = (phash >>> (16 * band)) & 0xFFFFL;
+      for (int b = 0; b < 16; b++) {
+        out[n++] = CandidateKeys.key(band, v ^ (1L << b));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Separates an image's own keys from the neighbour keys after it in {@link #withBandNeighbours}
+   * (a value no key takes: keys carry their table, 0-5 or 0x7F, in the top byte).
+   */
+  static final long NEIGHBOURS_MARK = -1L;
+
+  /**
+   * The keys an image is looked up under: its keys that at most {@code cap} eval images hold, and a
+   * sub-key for each pair of the others ({@code hot}, sorted); neighbour keys (after {@link
+   * #NEIGHBOURS_MARK}) that are not hot, unpaired.
+   */
+  static long[] effectiveKeys(long[] all, long[] hot) {
+    int mark = 0;
+    while (mark < all.length && all[mark] != NEIGHBOURS_MARK) {
+      mark++;
+    }
+    long[] own = ownEffectiveKeys(Arrays.copyOf(all, mark), hot);
+    if (mark == all.length) {
+      return own;
+    }
+    long[] out = Arrays.copyOf(own, own.length + all.length - mark - 1);
+    int n = own.length;
+    for (int i = mark + 1; i < all.length; i++) {
+      if (Arrays.binarySearch(hot, all[i]) < 0) {
+        out[n++] = all[i];
+      }
+    }
+    return Arrays.copyOf(out, n);
+  }
+
+  private static long[] ownEffectiveKeys(long[] keys, long[] hot) {
     long[] out = new long[keys.length + keys.length * (keys.length - 1) / 2];
     int n = 0;
     long[] held = new long[keys.length];

@@ -14,10 +14,10 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * decontaminate's decisions against the generator's ground truth (not a test): of the injected
- * eval copies ({@code eval_copy}), how many were rejected as eval_overlap with the eval item they
- * copy as related_uid (recall), and how many eval_overlap rejects are such a right match
- * (precision). Run by {@code bench/decontaminate.sh}.
+ * decontaminate's decisions against the generator's ground truth (not a test): of the injected eval
+ * copies ({@code eval_copy}), how many were rejected as eval_overlap with the eval item they copy
+ * as related_uid (recall), and how many eval_overlap rejects are such a right match (precision).
+ * Run by {@code bench/decontaminate.sh}.
  *
  * <pre>
  * DecontaminateCheckBench RAW DECONTAMINATE_OUT

@@ -58,7 +58,8 @@ public final class CandidateKeys {
     return Arrays.stream(keys).distinct().toArray();
   }
 
-  static long key(int table, long value) {
+  /** The key of {@code value} in {@code table} (0-3: the pHash bands). */
+  public static long key(int table, long value) {
     return ((long) table << 56) | value;
   }
 }
