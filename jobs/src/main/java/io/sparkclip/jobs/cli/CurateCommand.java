@@ -51,7 +51,9 @@ public final class CurateCommand implements Callable<Integer> {
   @Option(
       names = "--set",
       paramLabel = "KEY=VALUE",
-      description = "Any config key, e.g. --set balance.cap=5000 (repeatable).")
+      description =
+          "Any config key, e.g. --set balance.cap=5000 (repeatable); a list by index, e.g."
+              + " --set decontaminate.eval-sets.0=val=/data/val --set score.heads.0=a=/heads/a.")
   Map<String, String> set = new LinkedHashMap<>();
 
   @Option(names = "--overwrite", description = "Replace the output root if it exists.")

@@ -120,6 +120,22 @@ class StageDefaultsTest {
   }
 
   @Test
+  void setPassesAListKeyByIndex() {
+    // curate --set decontaminate.eval-sets.0=a=/e/a --set decontaminate.eval-sets.1=b=/e/b
+    Map<String, String> top = top();
+    top.put(Stages.DECONTAMINATE + "." + DecontaminateJob.Options.EVAL_SETS + ".0", "a=/e/a");
+    top.put(Stages.DECONTAMINATE + "." + DecontaminateJob.Options.EVAL_SETS + ".1", "b=/e/b");
+    Config conf =
+        CurateJob.load(null, top)
+            .withValue(
+                CurateJob.STAGES, ConfigValueFactory.fromIterable(List.of(Stages.DECONTAMINATE)));
+    Object o = new CurateJob(null, conf).plan().get(0).options();
+    assertThat(((DecontaminateJob.Options) o).evalSets())
+        .as("a list given as indexed keys, in index order")
+        .containsExactly("a=/e/a", "b=/e/b");
+  }
+
+  @Test
   void basicFilterFlagsAndConfigKeysAreTheSameOptions() {
     Map<String, String> top = top();
     top.put("basic-filter.min-image-side", "100");
