@@ -2,7 +2,6 @@ package io.sparkclip.udfs.session;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import io.sparkclip.udfs.ClipErrors;
 import java.nio.file.Path;
@@ -24,16 +23,23 @@ public final class SessionCache {
   private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
   private static final Map<String, AutoCloseable> SESSIONS = new ConcurrentHashMap<>();
   private static volatile boolean hookInstalled;
+  private static volatile CudaProvider cudaProvider = CudaProvider.ONNX_RUNTIME;
 
   private SessionCache() {}
 
+  /**
+   * Replaces the CUDA provider and returns the previous one: tests on machines without a GPU use a
+   * provider that records device ids and leaves sessions on the CPU.
+   */
+  static CudaProvider useCudaProvider(CudaProvider provider) {
+    CudaProvider previous = cudaProvider;
+    cudaProvider = provider;
+    return previous;
+  }
+
   /** Whether this ONNX Runtime build has the CUDA execution provider. */
   public static boolean cudaProviderAvailable() {
-    try {
-      return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
-    } catch (RuntimeException | LinkageError e) {
-      return false;
-    }
+    return cudaProvider.available();
   }
 
   /** The first {@code gpu} resource address of the running Spark task, if any. */
@@ -55,10 +61,19 @@ public final class SessionCache {
     return tc != null ? Math.max(1, tc.cpus()) : Runtime.getRuntime().availableProcessors();
   }
 
+  /**
+   * The device {@code deviceParam} means for the running task: with {@code auto} or {@code cuda}
+   * the GPU address Spark assigned to this task. Callers key every per-JVM cache by this resolved
+   * device, never by the parameter: an executor with two GPUs runs tasks holding address "0" and
+   * tasks holding "1", and a cache keyed by {@code auto} would hand the first task's GPU to all.
+   */
+  public static Device resolveDevice(String deviceParam) {
+    return Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
+  }
+
   /** Resolves {@code deviceParam} for the current task and returns the cached session. */
   public static OnnxTower get(Path onnx, String deviceParam) {
-    Device device = Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
-    return get(onnx, device, taskThreads());
+    return get(onnx, resolveDevice(deviceParam), taskThreads());
   }
 
   public static OnnxTower get(Path onnx, Device device, int intraOpThreads) {
@@ -67,8 +82,7 @@ public final class SessionCache {
 
   /** Resolves {@code deviceParam} for the current task and returns the cached head session. */
   public static OnnxHead head(Path onnx, String deviceParam) {
-    Device device = Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
-    return head(onnx, device, taskThreads());
+    return head(onnx, resolveDevice(deviceParam), taskThreads());
   }
 
   public static OnnxHead head(Path onnx, Device device, int intraOpThreads) {
@@ -125,7 +139,7 @@ public final class SessionCache {
       opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       if (device.isCuda()) {
         try {
-          opts.addCUDA(device.id());
+          cudaProvider.append(opts, device);
         } catch (OrtException | RuntimeException | LinkageError e) {
           throw ClipErrors.cudaUnavailable(device.toString(), e);
         }
