@@ -98,7 +98,11 @@ public enum ErrorId {
   EVAL_SET_NO_IMAGES("An evaluation set has no image column or no decodable image."),
   DECONTAMINATE_NO_IMAGES("decontaminate's input pairs have no image bytes to compare."),
 
-  DEVICE_CUDA_UNAVAILABLE("A CUDA device was requested but CUDA is unavailable."),
+  DEVICE_CUDA_UNAVAILABLE(
+      "A CUDA device was requested but this ONNX Runtime has no CUDA execution provider."),
+  DEVICE_CUDA_PROVIDER_FAILED(
+      "A CUDA device was requested but the CUDA execution provider or a library it needs did not"
+          + " load."),
   DEVICE_UNKNOWN("The device is not cpu, cuda, cuda:N or auto."),
 
   TRANSFORMER_MODEL_DIR_NOT_SET("A CLIP transformer has no modelDir."),

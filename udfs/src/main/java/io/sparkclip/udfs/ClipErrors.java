@@ -87,16 +87,36 @@ public final class ClipErrors {
             + " and one output 'embedding' [N,D].");
   }
 
-  /** CUDA was requested but the CUDA execution provider cannot be used. */
+  /** CUDA was requested explicitly, but this ONNX Runtime build has no CUDA provider. */
   public static SparkclipException cudaUnavailable(String device, Throwable cause) {
     return error(
         ErrorId.DEVICE_CUDA_UNAVAILABLE,
         "Device '" + device + "' was requested but the CUDA execution provider is unavailable.",
-        "this executor has no GPU, or the job was built without -Pgpu (onnxruntime_gpu), or"
-            + " CUDA 12/cuDNN 9 are missing"
+        "this ONNX Runtime has no CUDA execution provider: the job was built without -Pgpu, so"
+            + " the CPU onnxruntime jar is on the classpath"
             + (cause == null ? "." : " (" + cause.getMessage() + ")."),
-        "run with device=cpu, device=auto (falls back to CPU), or on GPU executors with the gpu"
-            + " build.",
+        "build with -Pgpu (onnxruntime_gpu) and run on GPU executors; or pass --device auto,"
+            + " which runs on the CPU with one warning per executor when CUDA cannot be used; or"
+            + " --device cpu.",
+        cause);
+  }
+
+  /**
+   * CUDA was requested explicitly and the provider is present, but appending it failed: its shared
+   * library or one it links (CUDA runtime, cuBLAS, cuDNN) did not load.
+   */
+  public static SparkclipException cudaProviderFailed(
+      String requested, Object device, Throwable cause) {
+    return error(
+        ErrorId.DEVICE_CUDA_PROVIDER_FAILED,
+        "Device '" + requested + "' (" + device + ") cannot use the CUDA execution provider.",
+        "ONNX Runtime could not load the CUDA provider or a library it needs, usually libcudnn"
+            + " or libcublas missing from LD_LIBRARY_PATH or of the wrong major version ("
+            + cause.getMessage()
+            + ").",
+        "install the CUDA 12 and cuDNN 9 runtime libraries on the executors and put them on"
+            + " spark.executorEnv.LD_LIBRARY_PATH (docs/gpu.md); or pass --device auto to run"
+            + " on the CPU with a warning.",
         cause);
   }
 

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.slf4j.Logger;
@@ -25,6 +26,15 @@ public final class SessionCache {
   private static volatile boolean hookInstalled;
   private static volatile CudaProvider cudaProvider = CudaProvider.ONNX_RUNTIME;
 
+  /**
+   * Per device, why appending the CUDA provider failed (empty when it worked): probed once per JVM
+   * so a missing libcudnn is found before a session is keyed as cuda, not by every task.
+   */
+  private static final Map<Device, Optional<Throwable>> CUDA_PROBES = new ConcurrentHashMap<>();
+
+  /** {@code auto} falling back to the CPU on a GPU task is logged once per executor JVM. */
+  private static final AtomicBoolean CPU_FALLBACK_WARNED = new AtomicBoolean();
+
   private SessionCache() {}
 
   /**
@@ -34,6 +44,8 @@ public final class SessionCache {
   static CudaProvider useCudaProvider(CudaProvider provider) {
     CudaProvider previous = cudaProvider;
     cudaProvider = provider;
+    CUDA_PROBES.clear();
+    CPU_FALLBACK_WARNED.set(false);
     return previous;
   }
 
@@ -68,7 +80,58 @@ public final class SessionCache {
    * tasks holding "1", and a cache keyed by {@code auto} would hand the first task's GPU to all.
    */
   public static Device resolveDevice(String deviceParam) {
-    return Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
+    Optional<String> gpu = taskGpu();
+    boolean auto = Device.isAuto(deviceParam);
+    boolean provider = cudaProviderAvailable();
+    if (auto && gpu.isPresent() && !provider) {
+      // The task was given a GPU and would quietly run on the CPU: say so once, loudly.
+      warnCpuFallback(
+          gpu.get(),
+          "this ONNX Runtime has no CUDA execution provider (the job was built without -Pgpu,"
+              + " so the CPU onnxruntime jar is on the classpath)",
+          null);
+      return Device.CPU;
+    }
+    Device device = Device.resolve(deviceParam, gpu, provider);
+    if (!device.isCuda()) {
+      return device;
+    }
+    Optional<Throwable> failure = CUDA_PROBES.computeIfAbsent(device, SessionCache::probeCuda);
+    if (failure.isEmpty()) {
+      return device;
+    }
+    if (auto) {
+      warnCpuFallback(
+          gpu.orElse(String.valueOf(device.id())),
+          "appending the CUDA execution provider for " + device + " failed",
+          failure.get());
+      return Device.CPU;
+    }
+    throw ClipErrors.cudaProviderFailed(deviceParam, device, failure.get());
+  }
+
+  /** Appends the CUDA provider to throwaway options: fails where a session would (libraries). */
+  private static Optional<Throwable> probeCuda(Device device) {
+    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+      cudaProvider.append(opts, device);
+      return Optional.empty();
+    } catch (OrtException | RuntimeException | LinkageError e) {
+      return Optional.of(e);
+    }
+  }
+
+  private static void warnCpuFallback(String gpu, String why, Throwable cause) {
+    if (CPU_FALLBACK_WARNED.compareAndSet(false, true)) {
+      LOG.warn(
+          "device=auto: this task holds GPU {} but {}{}. Every ONNX session of this executor runs"
+              + " on the CPU instead, far slower than the GPU. To use the GPU, build with -Pgpu"
+              + " (onnxruntime_gpu) and put CUDA 12 and cuDNN 9 on the executors'"
+              + " LD_LIBRARY_PATH (see docs/gpu.md); to fail instead of falling back, pass"
+              + " --device cuda. Logged once per executor.",
+          gpu,
+          why,
+          cause == null ? "" : " (" + cause.getMessage() + ")");
+    }
   }
 
   /** Resolves {@code deviceParam} for the current task and returns the cached session. */
@@ -141,7 +204,7 @@ public final class SessionCache {
         try {
           cudaProvider.append(opts, device);
         } catch (OrtException | RuntimeException | LinkageError e) {
-          throw ClipErrors.cudaUnavailable(device.toString(), e);
+          throw ClipErrors.cudaProviderFailed(device.toString(), device, e);
         }
       }
       session = env.createSession(onnx.toString(), opts);
