@@ -77,6 +77,7 @@ public enum ErrorId {
   MODEL_ONNX_SIGNATURE("An ONNX tower has unexpected inputs or outputs."),
   MODEL_TOWER_WIDTH_MISMATCH("An ONNX tower's embedding width differs from config.json."),
   MODEL_TOKENIZER_UNREADABLE("The tokenizer of the model directory cannot be loaded."),
+  MODEL_SESSION_CLOSED("An ONNX session was run after the executor's shutdown hook closed it."),
   MODEL_COPY_FAILED("The model directory cannot be copied to the executor cache."),
 
   HEAD_SPEC_INVALID(

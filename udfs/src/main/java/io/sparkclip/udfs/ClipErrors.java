@@ -120,6 +120,17 @@ public final class ClipErrors {
         cause);
   }
 
+  /** A session was run after the executor's shutdown hook closed it. */
+  public static SparkclipException sessionClosed(String file) {
+    return error(
+        ErrorId.MODEL_SESSION_CLOSED,
+        "The ONNX session of " + file + " is closed.",
+        "the executor JVM is shutting down and its shutdown hook closed the session; a task still"
+            + " running on this executor asked for another batch.",
+        "nothing to fix in the job: Spark reruns the task on a live executor. If it recurs"
+            + " without a shutdown, report it with the executor log.");
+  }
+
   /** The device param is not cpu, cuda, cuda:<id> or auto. */
   public static SparkclipException unknownDevice(String device) {
     return error(
