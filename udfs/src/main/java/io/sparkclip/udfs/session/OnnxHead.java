@@ -135,8 +135,9 @@ public final class OnnxHead implements AutoCloseable {
     try {
       return guard.use(() -> runLocked(x, offset, count, d, output));
     } catch (OrtException e) {
-      throw new IllegalStateException(
-          "ONNX Runtime failed running head " + file + " on " + device + ": " + e.getMessage(), e);
+      throw device.isCuda()
+          ? ClipErrors.cudaFailure(file, device.toString(), ClipErrors.CudaPhase.RUN, e)
+          : ClipErrors.runFailed(file, device.toString(), e);
     }
   }
 

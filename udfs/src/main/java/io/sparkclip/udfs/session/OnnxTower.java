@@ -198,8 +198,9 @@ public final class OnnxTower implements AutoCloseable {
               return null;
             });
       } catch (OrtException e) {
-        throw new IllegalStateException(
-            "ONNX Runtime failed running " + file + " on " + device + ": " + e.getMessage(), e);
+        throw device.isCuda()
+            ? ClipErrors.cudaFailure(file, device.toString(), ClipErrors.CudaPhase.RUN, e)
+            : ClipErrors.runFailed(file, device.toString(), e);
       }
     }
     return out;

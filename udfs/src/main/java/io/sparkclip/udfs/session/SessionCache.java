@@ -107,7 +107,8 @@ public final class SessionCache {
           failure.get());
       return Device.CPU;
     }
-    throw ClipErrors.cudaProviderFailed(deviceParam, device, failure.get());
+    throw ClipErrors.cudaFailure(
+        null, device.toString(), ClipErrors.CudaPhase.PROVIDER, failure.get());
   }
 
   /** Appends the CUDA provider to throwaway options: fails where a session would (libraries). */
@@ -204,12 +205,17 @@ public final class SessionCache {
         try {
           cudaProvider.append(opts, device);
         } catch (OrtException | RuntimeException | LinkageError e) {
-          throw ClipErrors.cudaProviderFailed(device.toString(), device, e);
+          throw ClipErrors.cudaFailure(
+              onnx.toString(), device.toString(), ClipErrors.CudaPhase.PROVIDER, e);
         }
       }
       session = env.createSession(onnx.toString(), opts);
     } catch (OrtException e) {
-      throw ClipErrors.unreadableOnnx(onnx.toString(), e);
+      // On CUDA, a bad driver, device id or a full GPU also fails here; only a failure that
+      // names no CUDA cause is reported as an unreadable file.
+      throw device.isCuda()
+          ? ClipErrors.cudaFailure(onnx.toString(), device.toString(), ClipErrors.CudaPhase.LOAD, e)
+          : ClipErrors.unreadableOnnx(onnx.toString(), e);
     }
     T wrapped;
     try {
