@@ -108,6 +108,7 @@ public enum ErrorId {
   DEVICE_CUDA_DRIVER("CUDA failed because the NVIDIA driver is missing or too old."),
   DEVICE_CUDA_NO_DEVICE("CUDA failed because the device id does not exist or no GPU is visible."),
   DEVICE_CUDA_OUT_OF_MEMORY("CUDA ran out of GPU memory loading or running a model."),
+  DEVICE_CUDA_OPTION_INVALID("A spark.sparkclip.cuda.* option has an invalid value."),
   DEVICE_UNKNOWN("The device is not cpu, cuda, cuda:N or auto."),
 
   TRANSFORMER_MODEL_DIR_NOT_SET("A CLIP transformer has no modelDir."),

@@ -248,6 +248,18 @@ public final class ClipErrors {
         cause);
   }
 
+  /** A spark.sparkclip.cuda.* option has a value the CUDA provider does not take. */
+  public static SparkclipException cudaOptionInvalid(String key, String value, String allowed) {
+    return error(
+        ErrorId.DEVICE_CUDA_OPTION_INVALID,
+        "Invalid CUDA option " + key + "=" + value + ".",
+        key + " takes " + allowed + ".",
+        "fix --conf "
+            + key
+            + " (or its line in spark-defaults.conf); docs/gpu.md lists the"
+            + " CUDA options and their defaults.");
+  }
+
   /** A session was run after the executor's shutdown hook closed it. */
   public static SparkclipException sessionClosed(String file) {
     return error(

@@ -4,6 +4,8 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
+import java.util.Map;
 
 /**
  * How sessions reach ONNX Runtime's CUDA execution provider. {@link SessionCache} goes through this
@@ -15,8 +17,8 @@ interface CudaProvider {
   /** Whether this ONNX Runtime build has the CUDA execution provider. */
   boolean available();
 
-  /** Appends the CUDA execution provider for {@code device} to {@code opts}. */
-  void append(OrtSession.SessionOptions opts, Device device) throws OrtException;
+  /** Appends the CUDA execution provider for {@code device} with {@code cuda}'s options. */
+  void append(OrtSession.SessionOptions opts, Device device, CudaOptions cuda) throws OrtException;
 
   /** The provider of the onnxruntime / onnxruntime_gpu jar on the classpath. */
   CudaProvider ONNX_RUNTIME =
@@ -31,8 +33,15 @@ interface CudaProvider {
         }
 
         @Override
-        public void append(OrtSession.SessionOptions opts, Device device) throws OrtException {
-          opts.addCUDA(device.id());
+        public void append(OrtSession.SessionOptions opts, Device device, CudaOptions cuda)
+            throws OrtException {
+          // addCUDA copies the options into the session options, so they can be freed here.
+          try (OrtCUDAProviderOptions o = new OrtCUDAProviderOptions(device.id())) {
+            for (Map.Entry<String, String> e : cuda.providerOptions().entrySet()) {
+              o.add(e.getKey(), e.getValue());
+            }
+            opts.addCUDA(o);
+          }
         }
 
         @Override

@@ -114,7 +114,7 @@ public final class SessionCache {
   /** Appends the CUDA provider to throwaway options: fails where a session would (libraries). */
   private static Optional<Throwable> probeCuda(Device device) {
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-      cudaProvider.append(opts, device);
+      cudaProvider.append(opts, device, CudaOptions.current());
       return Optional.empty();
     } catch (OrtException | RuntimeException | LinkageError e) {
       return Optional.of(e);
@@ -163,8 +163,16 @@ public final class SessionCache {
       Path onnx, Device device, int intraOpThreads, Class<T> kind, Wrapper<T> wrapper) {
     // The kind is part of the key: one file opened as a tower and as a head (a user error the
     // signature checks report) must not hand one kind's wrapper to the other's caller.
+    // A CUDA session's threads and options come from CudaOptions, not from the task's cores, so
+    // tasks of different spark.task.cpus on one GPU share one session.
     String key =
-        kind.getSimpleName() + "|" + onnx.toAbsolutePath() + "|" + device + "|" + intraOpThreads;
+        kind.getSimpleName()
+            + "|"
+            + onnx.toAbsolutePath()
+            + "|"
+            + device
+            + "|"
+            + (device.isCuda() ? CudaOptions.current() : intraOpThreads);
     AutoCloseable t = SESSIONS.get(key);
     if (t == null) {
       synchronized (SESSIONS) {
@@ -195,15 +203,16 @@ public final class SessionCache {
       Path onnx, Device device, int intraOpThreads, Wrapper<T> wrapper) {
     long t0 = System.nanoTime();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    CudaOptions cuda = device.isCuda() ? CudaOptions.current() : null;
     OrtSession session;
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      opts.setIntraOpNumThreads(intraOpThreads);
+      opts.setIntraOpNumThreads(cuda != null ? cuda.intraOpThreads() : intraOpThreads);
       opts.setInterOpNumThreads(1);
       opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       if (device.isCuda()) {
         try {
-          cudaProvider.append(opts, device);
+          cudaProvider.append(opts, device, cuda);
         } catch (OrtException | RuntimeException | LinkageError e) {
           throw ClipErrors.cudaFailure(
               onnx.toString(), device.toString(), ClipErrors.CudaPhase.PROVIDER, e);
@@ -225,9 +234,10 @@ public final class SessionCache {
       throw e;
     }
     LOG.info(
-        "Opened {} with {} intra-op threads in {} ms",
+        "Opened {} with {} intra-op threads{} in {} ms",
         wrapped,
-        intraOpThreads,
+        cuda != null ? cuda.intraOpThreads() : intraOpThreads,
+        cuda != null ? ", CUDA options " + cuda.providerOptions() : "",
         (System.nanoTime() - t0) / 1_000_000);
     return wrapped;
   }

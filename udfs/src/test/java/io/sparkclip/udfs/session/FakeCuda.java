@@ -13,6 +13,7 @@ import java.util.function.Function;
  */
 final class FakeCuda implements CudaProvider, AutoCloseable {
   final List<Device> appended = new CopyOnWriteArrayList<>();
+  final List<java.util.Map<String, String>> options = new CopyOnWriteArrayList<>();
   private final boolean available;
   private final Function<Device, OrtException> failure;
   private final CudaProvider previous;
@@ -44,8 +45,10 @@ final class FakeCuda implements CudaProvider, AutoCloseable {
   }
 
   @Override
-  public void append(OrtSession.SessionOptions opts, Device device) throws OrtException {
+  public void append(OrtSession.SessionOptions opts, Device device, CudaOptions cuda)
+      throws OrtException {
     appended.add(device);
+    options.add(cuda.providerOptions());
     OrtException e = failure.apply(device);
     if (e != null) {
       throw e;
