@@ -113,8 +113,11 @@ public final class SessionCache {
 
   /** Appends the CUDA provider to throwaway options: fails where a session would (libraries). */
   private static Optional<Throwable> probeCuda(Device device) {
+    // Read outside the try: a bad spark.sparkclip.cuda.* value is the user's option error
+    // (DEVICE_CUDA_OPTION_INVALID), not a provider that failed to load.
+    CudaOptions options = CudaOptions.current();
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
-      cudaProvider.append(opts, device, CudaOptions.current());
+      cudaProvider.append(opts, device, options);
       return Optional.empty();
     } catch (OrtException | RuntimeException | LinkageError e) {
       return Optional.of(e);
