@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs io.sparkclip.udfs.bench.ClipBench (udfs test sources) with the udfs test classpath.
 #   bench/run.sh decode /tmp/sparkclip-bench/images [seconds]
-#   bench/run.sh embed udfs/src/test/resources/tiny-clip [threads] [seconds]
+#   bench/run.sh embed udfs/src/test/resources/tiny-clip [threads] [seconds] [cpu|cuda|cuda:N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CP_FILE=udfs/target/bench-classpath.txt

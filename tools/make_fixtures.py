@@ -4,6 +4,7 @@
     /usr/bin/python3 tools/make_fixtures.py                      # -> udfs/src/test/resources/{tiny-clip,tiny-clip-fp16-b1,fixtures}
     /usr/bin/python3 tools/make_fixtures.py --vit-b32 /tmp/b32   # random ViT-B/32 model dir (not committed)
     /usr/bin/python3 tools/make_fixtures.py --vit-b32 /tmp/b32h --fp16
+    /usr/bin/python3 tools/make_fixtures.py --fixed-batch-only          # -> .../tiny-clip-b8 (needs only python3-onnx)
 
 Everything is seeded, so re-running gives the same bytes for the images, the tokenizer and the
 reference ids (ONNX files may differ in metadata only).  Reference data:
@@ -28,12 +29,17 @@ import random
 import sys
 import unicodedata
 
-import numpy as np
-import torch
-from PIL import Image, ImageDraw, ImageFilter
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import clip_tiny  # noqa: E402
+try:
+    import numpy as np
+    import torch
+    from PIL import Image, ImageDraw, ImageFilter
+
+    import clip_tiny  # noqa: E402
+except ImportError as missing:  # --fixed-batch-only needs python3-onnx alone
+    TORCH_MISSING = missing
+else:
+    TORCH_MISSING = None
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RES = os.path.join(ROOT, "udfs", "src", "test", "resources")
@@ -443,6 +449,37 @@ def make_fixtures():
     with open(os.path.join(fx, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False)
     print(f"vocab {vocab_size}, merges {len(merges)}; wrote {tiny}, {fp16}, {fx}")
+    make_fixed_batch(tiny, os.path.join(RES, FIXED_BATCH_DIR), FIXED_BATCH)
+
+
+FIXED_BATCH = 8
+FIXED_BATCH_DIR = "tiny-clip-b8"
+
+
+def make_fixed_batch(src_dir, out_dir, batch):
+    """tiny-clip with both towers' batch axis fixed at `batch`, like exports traced at one batch.
+
+    The graph and weights are tiny-clip's (exported with a dynamic batch axis, so every op already
+    works on any batch); only the declared input and output shapes change.  The engine must pad a
+    last partial batch for such a model, and its embeddings must equal tiny-clip's.
+    """
+    import shutil
+
+    import onnx
+
+    if os.path.exists(out_dir):
+        shutil.rmtree(out_dir)
+    shutil.copytree(src_dir, out_dir)
+    for tower in ("visual", "textual"):
+        path = os.path.join(out_dir, tower, "model.onnx")
+        m = onnx.load(path)
+        for value in list(m.graph.input) + list(m.graph.output):
+            dim = value.type.tensor_type.shape.dim[0]
+            dim.Clear()
+            dim.dim_value = batch
+        onnx.checker.check_model(m)
+        onnx.save(m, path)
+    print(f"wrote {out_dir} (tiny-clip with a fixed batch of {batch})")
 
 
 def make_vit_b32(out_dir, fp16):
@@ -460,7 +497,14 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--vit-b32", metavar="DIR", help="write a random-weight ViT-B/32-sized model dir instead")
     ap.add_argument("--fp16", action="store_true", help="with --vit-b32: float16 inputs/outputs and weights")
+    ap.add_argument("--fixed-batch-only", action="store_true",
+                    help=f"only derive {FIXED_BATCH_DIR} from the committed tiny-clip (needs python3-onnx, not torch)")
     a = ap.parse_args()
+    if a.fixed_batch_only:
+        make_fixed_batch(os.path.join(RES, "tiny-clip"), os.path.join(RES, FIXED_BATCH_DIR), FIXED_BATCH)
+        sys.exit(0)
+    if TORCH_MISSING is not None:
+        raise TORCH_MISSING
     if a.vit_b32:
         make_vit_b32(a.vit_b32, a.fp16)
     else:

@@ -77,6 +77,8 @@ public enum ErrorId {
   MODEL_ONNX_SIGNATURE("An ONNX tower has unexpected inputs or outputs."),
   MODEL_TOWER_WIDTH_MISMATCH("An ONNX tower's embedding width differs from config.json."),
   MODEL_TOKENIZER_UNREADABLE("The tokenizer of the model directory cannot be loaded."),
+  MODEL_RUN_FAILED("ONNX Runtime failed running a model for a reason other than a CUDA error."),
+  MODEL_SESSION_CLOSED("An ONNX session was run after the executor's shutdown hook closed it."),
   MODEL_COPY_FAILED("The model directory cannot be copied to the executor cache."),
 
   HEAD_SPEC_INVALID(
@@ -98,7 +100,15 @@ public enum ErrorId {
   EVAL_SET_NO_IMAGES("An evaluation set has no image column or no decodable image."),
   DECONTAMINATE_NO_IMAGES("decontaminate's input pairs have no image bytes to compare."),
 
-  DEVICE_CUDA_UNAVAILABLE("A CUDA device was requested but CUDA is unavailable."),
+  DEVICE_CUDA_UNAVAILABLE(
+      "A CUDA device was requested but this ONNX Runtime has no CUDA execution provider."),
+  DEVICE_CUDA_PROVIDER_FAILED(
+      "A CUDA device was requested but the CUDA execution provider or a library it needs did not"
+          + " load."),
+  DEVICE_CUDA_DRIVER("CUDA failed because the NVIDIA driver is missing or too old."),
+  DEVICE_CUDA_NO_DEVICE("CUDA failed because the device id does not exist or no GPU is visible."),
+  DEVICE_CUDA_OUT_OF_MEMORY("CUDA ran out of GPU memory loading or running a model."),
+  DEVICE_CUDA_OPTION_INVALID("A spark.sparkclip.cuda.* option has an invalid value."),
   DEVICE_UNKNOWN("The device is not cpu, cuda, cuda:N or auto."),
 
   TRANSFORMER_MODEL_DIR_NOT_SET("A CLIP transformer has no modelDir."),

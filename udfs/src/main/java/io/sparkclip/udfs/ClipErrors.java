@@ -87,17 +87,188 @@ public final class ClipErrors {
             + " and one output 'embedding' [N,D].");
   }
 
-  /** CUDA was requested but the CUDA execution provider cannot be used. */
+  /** CUDA was requested explicitly, but this ONNX Runtime build has no CUDA provider. */
   public static SparkclipException cudaUnavailable(String device, Throwable cause) {
     return error(
         ErrorId.DEVICE_CUDA_UNAVAILABLE,
         "Device '" + device + "' was requested but the CUDA execution provider is unavailable.",
-        "this executor has no GPU, or the job was built without -Pgpu (onnxruntime_gpu), or"
-            + " CUDA 12/cuDNN 9 are missing"
+        "this ONNX Runtime has no CUDA execution provider: the job was built without -Pgpu, so"
+            + " the CPU onnxruntime jar is on the classpath"
             + (cause == null ? "." : " (" + cause.getMessage() + ")."),
-        "run with device=cpu, device=auto (falls back to CPU), or on GPU executors with the gpu"
-            + " build.",
+        "build with -Pgpu (onnxruntime_gpu) and run on GPU executors; or pass --device auto,"
+            + " which runs on the CPU with one warning per executor when CUDA cannot be used; or"
+            + " --device cpu.",
         cause);
+  }
+
+  /**
+   * CUDA was requested explicitly and the provider is present, but appending it failed: its shared
+   * library or one it links (CUDA runtime, cuBLAS, cuDNN) did not load.
+   */
+  public static SparkclipException cudaProviderFailed(
+      String requested, Object device, Throwable cause) {
+    return error(
+        ErrorId.DEVICE_CUDA_PROVIDER_FAILED,
+        "Device '" + requested + "' (" + device + ") cannot use the CUDA execution provider.",
+        "ONNX Runtime could not load the CUDA provider or a library it needs, usually libcudnn"
+            + " or libcublas missing from LD_LIBRARY_PATH or of the wrong major version ("
+            + cause.getMessage()
+            + ").",
+        "install the CUDA 12 and cuDNN 9 runtime libraries on the executors and put them on"
+            + " spark.executorEnv.LD_LIBRARY_PATH (docs/gpu.md); or pass --device auto to run"
+            + " on the CPU with a warning.",
+        cause);
+  }
+
+  /** Where a CUDA failure happened: appending the provider, loading a model, or running it. */
+  public enum CudaPhase {
+    PROVIDER("appending the CUDA execution provider"),
+    LOAD("loading the model on the GPU"),
+    RUN("running the model on the GPU");
+
+    private final String words;
+
+    CudaPhase(String words) {
+      this.words = words;
+    }
+  }
+
+  /** What a CUDA failure's message says went wrong; {@code OTHER} when it names no CUDA cause. */
+  public enum CudaCause {
+    LIBRARY,
+    DRIVER,
+    NO_DEVICE,
+    OUT_OF_MEMORY,
+    OTHER
+  }
+
+  /**
+   * Reads the cause of a CUDA failure from ONNX Runtime's messages (the whole cause chain). ONNX
+   * Runtime reports every CUDA failure as an OrtException with the CUDA error text ("CUDA failure
+   * 35: CUDA driver version is insufficient ..."), so the text is all there is. Libraries come
+   * first: a failed dlopen of the provider may mention CUDA words too.
+   */
+  public static CudaCause cudaCause(Throwable failure) {
+    StringBuilder text = new StringBuilder();
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      text.append(' ').append(t.getMessage());
+    }
+    String m = text.toString().toLowerCase(java.util.Locale.ROOT);
+    if (m.contains("cannot open shared object")
+        || m.contains("failed to load library")
+        || m.contains("error loading")
+        || m.contains("undefined symbol")
+        || m.contains("loadlibrary")) {
+      return CudaCause.LIBRARY;
+    }
+    if (m.contains("driver version is insufficient")
+        || m.contains("cudaerrorinsufficientdriver")
+        || m.contains("cuda driver")
+        || m.contains("nvidia driver")
+        || m.contains("forward compatibility")) {
+      return CudaCause.DRIVER;
+    }
+    if (m.contains("invalid device ordinal")
+        || m.contains("cudaerrorinvaliddevice")
+        || m.contains("no cuda-capable device")
+        || m.contains("cudaerrornodevice")
+        || m.contains("busy or unavailable")) {
+      return CudaCause.NO_DEVICE;
+    }
+    if (m.contains("out of memory")
+        || m.contains("cudaerrormemoryallocation")
+        || m.contains("alloc_failed")
+        || m.contains("failed to allocate memory")) {
+      return CudaCause.OUT_OF_MEMORY;
+    }
+    return CudaCause.OTHER;
+  }
+
+  /**
+   * A failure on a CUDA device, with the id of its cause and what to check ({@code file} null when
+   * no model is involved yet). A message that names no CUDA cause keeps the id of its phase: a
+   * provider that did not load, a model file ONNX Runtime cannot read (a corrupt file fails the
+   * same way on the GPU), a failed run.
+   */
+  public static SparkclipException cudaFailure(
+      String file, String device, CudaPhase phase, Throwable cause) {
+    String where =
+        file == null ? phase.words + " for " + device : phase.words + " " + file + " on " + device;
+    switch (cudaCause(cause)) {
+      case DRIVER:
+        return error(
+            ErrorId.DEVICE_CUDA_DRIVER,
+            "CUDA failed " + where + ": the NVIDIA driver is missing or too old.",
+            "onnxruntime_gpu 1.29 needs a driver for CUDA 12 (" + cause.getMessage() + ").",
+            "run nvidia-smi on the executor node: it must work and show CUDA Version 12.x or"
+                + " later (Linux driver 525 or newer); update the driver, or pass --device cpu.",
+            cause);
+      case NO_DEVICE:
+        return error(
+            ErrorId.DEVICE_CUDA_NO_DEVICE,
+            "CUDA failed " + where + ": the device does not exist or is not visible.",
+            "the device id is not one of the GPUs this executor sees (" + cause.getMessage() + ").",
+            "compare the id with nvidia-smi -L on the node; with cuda:N, N counts the visible"
+                + " GPUs only (CUDA_VISIBLE_DEVICES, YARN / Kubernetes GPU isolation renumber them"
+                + " from 0); prefer --device auto, which uses the GPU Spark assigned the task"
+                + " (spark.executor.resource.gpu.discoveryScript must list the right ids).",
+            cause);
+      case OUT_OF_MEMORY:
+        return error(
+            ErrorId.DEVICE_CUDA_OUT_OF_MEMORY,
+            "CUDA ran out of GPU memory " + where + ".",
+            "the model's weights, the batch's activations and every other session on the GPU"
+                + " did not fit ("
+                + cause.getMessage()
+                + ").",
+            "lower --batch-size, run fewer tasks per GPU (a larger"
+                + " spark.task.resource.gpu.amount), lower or set the CUDA memory limit"
+                + " (docs/gpu.md), and check nvidia-smi for other processes on the GPU.",
+            cause);
+      case LIBRARY:
+        return cudaProviderFailed(device, device, cause);
+      default:
+        if (phase == CudaPhase.PROVIDER) {
+          return cudaProviderFailed(device, device, cause);
+        }
+        return phase == CudaPhase.LOAD
+            ? unreadableOnnx(file, cause)
+            : runFailed(file, device, cause);
+    }
+  }
+
+  /** ONNX Runtime failed inside {@code run} for a reason no CUDA message explains. */
+  public static SparkclipException runFailed(String file, String device, Throwable cause) {
+    return error(
+        ErrorId.MODEL_RUN_FAILED,
+        "ONNX Runtime failed running " + file + " on " + device + ".",
+        "the model rejected the batch or failed inside an operator (" + cause.getMessage() + ").",
+        "check that the model directory's preprocess_cfg.json and config.json belong to this"
+            + " model (input size, context length); if they do, report it with the message.",
+        cause);
+  }
+
+  /** A spark.sparkclip.cuda.* option has a value the CUDA provider does not take. */
+  public static SparkclipException cudaOptionInvalid(String key, String value, String allowed) {
+    return error(
+        ErrorId.DEVICE_CUDA_OPTION_INVALID,
+        "Invalid CUDA option " + key + "=" + value + ".",
+        key + " takes " + allowed + ".",
+        "fix --conf "
+            + key
+            + " (or its line in spark-defaults.conf); docs/gpu.md lists the"
+            + " CUDA options and their defaults.");
+  }
+
+  /** A session was run after the executor's shutdown hook closed it. */
+  public static SparkclipException sessionClosed(String file) {
+    return error(
+        ErrorId.MODEL_SESSION_CLOSED,
+        "The ONNX session of " + file + " is closed.",
+        "the executor JVM is shutting down and its shutdown hook closed the session; a task still"
+            + " running on this executor asked for another batch.",
+        "nothing to fix in the job: Spark reruns the task on a live executor. If it recurs"
+            + " without a shutdown, report it with the executor log.");
   }
 
   /** The device param is not cpu, cuda, cuda:<id> or auto. */

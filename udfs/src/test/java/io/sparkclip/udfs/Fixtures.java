@@ -31,6 +31,11 @@ public final class Fixtures {
     return resource("tiny-clip-fp16-b1");
   }
 
+  /** tiny-clip with both towers' batch axis fixed at 8 (make_fixtures.py --fixed-batch-only). */
+  public static Path tinyClipB8() {
+    return resource("tiny-clip-b8");
+  }
+
   public static Path dir() {
     return resource("fixtures");
   }

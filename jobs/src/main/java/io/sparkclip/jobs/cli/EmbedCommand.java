@@ -48,7 +48,10 @@ public final class EmbedCommand extends StageCommand<EmbedJob.Options> {
   @Option(
       names = "--" + StageKeys.BATCH_SIZE,
       description =
-          "Images/captions per session run (default: " + StageKeys.BATCH_SIZE_DEFAULT + ").")
+          "Images/captions per session run (default: "
+              + StageKeys.BATCH_SIZE_DEFAULT
+              + "; GPUs want 128-256, which holds 221-441 MiB of pixel tensors per task at 224"
+              + " px: docs/gpu.md).")
   int batchSize;
 
   @Option(
@@ -85,6 +88,24 @@ public final class EmbedCommand extends StageCommand<EmbedJob.Options> {
               + Options.MAX_PIXELS_DEFAULT
               + ", PIL's limit). Bounds executor memory.")
   long maxPixels;
+
+  @Option(
+      names = "--" + Options.PREPROCESS_THREADS,
+      description =
+          "Threads per task decoding and preprocessing the next batches while one runs (default:"
+              + " "
+              + Options.PREPROCESS_THREADS_DEFAULT
+              + "). A GPU needs about one core per 170 images/s: docs/gpu.md.")
+  int preprocessThreads;
+
+  @Option(
+      names = "--" + Options.REDUCED_JPEG_TARGET,
+      description =
+          "Decode JPEGs at the smallest DCT scale whose sides cover this many pixels (e.g. 224):"
+              + " about 1.5x faster preprocessing, slightly different pixels (default: "
+              + Options.REDUCED_JPEG_TARGET_DEFAULT
+              + ", off).")
+  int reducedJpegTarget;
 
   @Option(
       names = "--" + StageKeys.OVERWRITE,

@@ -7,6 +7,7 @@ import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
+import io.sparkclip.udfs.embed.EmbedSettings;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
 import io.sparkclip.udfs.preprocess.ImageDecoder;
@@ -61,7 +62,11 @@ public final class EmbedJob {
       ColumnMapping mapping,
       int concurrentShards,
       // Images above this many pixels get status too_large before their raster is allocated.
-      long maxPixels) {
+      long maxPixels,
+      // Threads decoding and preprocessing the next batches of a task while its batch runs.
+      int preprocessThreads,
+      // 0: exact decode; else JPEGs are decoded at the smallest DCT scale covering this side.
+      int reducedJpegTarget) {
     public static final String PRECISION = "precision";
     public static final String PRECISION_DEFAULT = "fp32";
     public static final String TEXT_ONLY = "text-only";
@@ -73,6 +78,13 @@ public final class EmbedJob {
     public static final int CONCURRENT_SHARDS_DEFAULT = 0;
     public static final String MAX_PIXELS = "max-pixels";
     public static final long MAX_PIXELS_DEFAULT = ImageDecoder.DEFAULT_MAX_PIXELS;
+    public static final String PREPROCESS_THREADS = "preprocess-threads";
+    public static final int PREPROCESS_THREADS_DEFAULT = EmbedSettings.PREPROCESS_THREADS_DEFAULT;
+    static final int PREPROCESS_THREADS_MAX = 64;
+    public static final String REDUCED_JPEG_TARGET = "reduced-jpeg-target";
+
+    /** Off: the exact, Pillow-identical decode. */
+    public static final int REDUCED_JPEG_TARGET_DEFAULT = 0;
 
     public static Options from(StageConf c) {
       return new Options(
@@ -86,7 +98,9 @@ public final class EmbedJob {
           c.bool(StageKeys.OVERWRITE, StageKeys.OVERWRITE_DEFAULT),
           c.mapping(),
           c.integer(CONCURRENT_SHARDS, CONCURRENT_SHARDS_DEFAULT),
-          c.longValue(MAX_PIXELS, MAX_PIXELS_DEFAULT));
+          c.longValue(MAX_PIXELS, MAX_PIXELS_DEFAULT),
+          c.integer(PREPROCESS_THREADS, PREPROCESS_THREADS_DEFAULT),
+          c.integer(REDUCED_JPEG_TARGET, REDUCED_JPEG_TARGET_DEFAULT));
     }
 
     void validate() {
@@ -98,6 +112,18 @@ public final class EmbedJob {
       }
       if (maxPixels < 1) {
         throw Errors.maxPixelsOutOfRange(maxPixels, ImageDecoder.DEFAULT_MAX_PIXELS);
+      }
+      if (preprocessThreads < 1 || preprocessThreads > PREPROCESS_THREADS_MAX) {
+        throw Errors.optionOutOfRange(
+            "embed",
+            "--" + PREPROCESS_THREADS + " in 1.." + PREPROCESS_THREADS_MAX,
+            "got " + preprocessThreads);
+      }
+      if (reducedJpegTarget < 0) {
+        throw Errors.optionOutOfRange(
+            "embed",
+            "--" + REDUCED_JPEG_TARGET + " is 0 (off) or an image side in pixels",
+            "got " + reducedJpegTarget);
       }
       if (!precision.equals("fp32") && !precision.equals("fp16")) {
         throw Errors.unsupportedPrecision(precision);
@@ -137,6 +163,11 @@ public final class EmbedJob {
     manifest.put("model_id", modelId);
     manifest.put("precision", options.precision());
     manifest.put("text_only", options.textOnly());
+    if (options.reducedJpegTarget() > 0) {
+      // The approximate decode changes the embeddings, so resuming with another target must be
+      // refused; unset, the manifest stays as outputs written before the option existed.
+      manifest.put("reduced_jpeg_target", options.reducedJpegTarget());
+    }
     log.open(options.overwrite(), manifest);
     ShardCommitLog.Pending p = log.pending(shards, inFs);
     List<String> pending = p.shards();

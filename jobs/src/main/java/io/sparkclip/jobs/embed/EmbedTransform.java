@@ -33,6 +33,7 @@ final class EmbedTransform {
             .setErrorCol("_text_error")
             .setBatchSize(options.batchSize())
             .setDevice(options.device())
+            .setPreprocessThreads(options.preprocessThreads())
             .setPrecision(options.precision());
     df = text.transform(df);
     Column status;
@@ -59,6 +60,8 @@ final class EmbedTransform {
               .setBatchSize(options.batchSize())
               .setDevice(options.device())
               .setPrecision(options.precision())
+              .setPreprocessThreads(options.preprocessThreads())
+              .setReducedJpegTarget(options.reducedJpegTarget())
               .setMaxPixels(options.maxPixels());
       df = image.transform(df);
       String ok = RowStatus.OK.value();

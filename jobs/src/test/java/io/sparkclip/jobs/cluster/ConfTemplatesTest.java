@@ -110,6 +110,9 @@ class ConfTemplatesTest {
 
   private static Set<String> hadoopKeys;
 
+  /** sparkclip's own Spark conf keys (CUDA provider options, read on the executors). */
+  private static Set<String> sparkclipKeys;
+
   /** Keys spark-submit itself reads (spark.master, ...), declared in SparkLauncher. */
   private static Set<String> launcherKeys;
 
@@ -148,6 +151,7 @@ class ConfTemplatesTest {
       Class.forName(holder, true, ConfTemplatesTest.class.getClassLoader());
     }
     launcherKeys = stringConstants(org.apache.spark.launcher.SparkLauncher.class);
+    sparkclipKeys = stringConstants(io.sparkclip.udfs.session.CudaOptions.class);
     // Hadoop keys: core-default.xml and mapred-default.xml, plus S3A's declared constants.
     hadoopKeys = new HashSet<>();
     for (String xml : List.of("core-default.xml", "mapred-default.xml")) {
@@ -238,6 +242,11 @@ class ConfTemplatesTest {
         known = hadoopKeys.contains(k.substring("spark.hadoop.".length()));
       } else if (RESOURCE_KEY.matcher(k).matches()) {
         known = true;
+      } else if (k.startsWith("spark.executorEnv.")) {
+        // Environment variables of the executors: any name is valid, so check it is one.
+        known = k.substring("spark.executorEnv.".length()).matches("[A-Za-z_][A-Za-z0-9_]*");
+      } else if (k.startsWith("spark.sparkclip.")) {
+        known = sparkclipKeys.contains(k);
       } else if (k.startsWith("spark.yarn.") || k.startsWith("spark.kubernetes.")) {
         known = clusterManagerKey(k);
       } else {

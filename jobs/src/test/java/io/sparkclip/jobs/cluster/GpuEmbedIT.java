@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code embed} on a GPU executor of the standalone cluster, scheduled through Spark's resource
  * scheduling: the worker discovers GPUs with {@code conf/getGpusResources.sh}, the executor holds
  * one GPU, and two tasks share it ({@code spark.task.resource.gpu.amount=0.5}) and its one ONNX
- * session per tower.
+ * session per tower. The GPU run passes {@code --device auto}, so the device comes from the GPU
+ * address Spark assigned each task; {@code --device cuda} would open cuda:0 whatever Spark did.
  *
  * <p>Skipped (reported as skipped) unless this machine has an NVIDIA GPU ({@code nvidia-smi -L})
  * and the build is the GPU one ({@code mvn -Pgpu}: ONNX Runtime's CUDA execution provider).
@@ -145,7 +146,7 @@ class GpuEmbedIT {
     double gpuSeconds =
         embed(
             gpu,
-            "cuda",
+            "auto",
             List.of(
                 "spark.executor.memory=2g",
                 "spark.cores.max=2",
@@ -183,6 +184,9 @@ class GpuEmbedIT {
     assertThat(cudaSessions)
         .as("one CUDA session per tower (visual, textual) on the task's GPU 0, shared by its tasks")
         .isEqualTo(2);
+    assertThat(executorLog)
+        .as("auto did not fall back to the CPU")
+        .doesNotContain("device=auto: this task holds GPU");
     Path f = Path.of(StandaloneCluster.required("sparkclip.jar")).resolveSibling("gpu-embed.txt");
     Files.writeString(
         f,

@@ -11,6 +11,9 @@ import java.util.Objects;
 public final class EmbedSettings implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** Preprocessing threads per task (and batches prepared ahead): decode overlaps inference. */
+  public static final int PREPROCESS_THREADS_DEFAULT = 2;
+
   public final String modelDir;
   public final String device;
   public final int batchSize;
@@ -37,7 +40,14 @@ public final class EmbedSettings implements Serializable {
   }
 
   public static EmbedSettings of(String modelDir) {
-    return new EmbedSettings(modelDir, "auto", 32, 2, "auto", ImageDecoder.DEFAULT_MAX_PIXELS, 0);
+    return new EmbedSettings(
+        modelDir,
+        "auto",
+        32,
+        PREPROCESS_THREADS_DEFAULT,
+        "auto",
+        ImageDecoder.DEFAULT_MAX_PIXELS,
+        0);
   }
 
   public EmbedSettings withDevice(String d) {

@@ -3,6 +3,7 @@ package io.sparkclip.udfs.embed;
 import io.sparkclip.udfs.model.ModelCache;
 import io.sparkclip.udfs.model.ModelDirectory;
 import io.sparkclip.udfs.preprocess.ImageDecoder;
+import io.sparkclip.udfs.session.Device;
 import io.sparkclip.udfs.session.OnnxTower;
 import io.sparkclip.udfs.session.SessionCache;
 import io.sparkclip.udfs.text.ClipTokenizer;
@@ -32,13 +33,19 @@ public final class Embedders {
     return ModelCache.localize(uri, hadoopConf());
   }
 
+  /**
+   * The embedder for this task's resolved device. The key holds the resolved device (cuda:0,
+   * cuda:1, cpu), not the device param: with {@code auto} on an executor with two GPUs, tasks
+   * holding GPU "1" must not reuse the embedder (and session) of the first task, on GPU "0".
+   */
   public static ImageEmbedder image(EmbedSettings s) {
-    String key = s.key() + "|" + SessionCache.taskThreads();
+    Device device = SessionCache.resolveDevice(s.device);
+    int threads = SessionCache.taskThreads();
     return IMAGE.computeIfAbsent(
-        key,
+        s.key() + "|" + device + "|" + threads,
         k -> {
           ModelDirectory dir = modelDirectory(s.modelDir);
-          OnnxTower tower = SessionCache.get(dir.visualOnnx(), s.device);
+          OnnxTower tower = SessionCache.get(dir.visualOnnx(), device, threads);
           ImageEmbedder.checkWidth(dir, tower);
           ImageDecoder dec =
               new ImageDecoder(
@@ -47,13 +54,15 @@ public final class Embedders {
         });
   }
 
+  /** The text embedder for this task's resolved device (keyed like {@link #image}). */
   public static TextEmbedder text(EmbedSettings s) {
-    String key = s.key() + "|" + SessionCache.taskThreads();
+    Device device = SessionCache.resolveDevice(s.device);
+    int threads = SessionCache.taskThreads();
     return TEXT.computeIfAbsent(
-        key,
+        s.key() + "|" + device + "|" + threads,
         k -> {
           ModelDirectory dir = modelDirectory(s.modelDir);
-          OnnxTower tower = SessionCache.get(dir.textualOnnx(), s.device);
+          OnnxTower tower = SessionCache.get(dir.textualOnnx(), device, threads);
           ImageEmbedder.checkWidth(dir, tower);
           ClipTokenizer tok = ClipTokenizer.load(dir.tokenizerJson(), dir.contextLength());
           return new TextEmbedder(tok, tower);

@@ -19,6 +19,11 @@ public final class ImageEmbedder implements BatchEmbedder<byte[]> {
   private final ClipImageTransform transform;
   private final OnnxTower tower;
 
+  /** The tower's session (its device and file; tests check which device a task got). */
+  public OnnxTower tower() {
+    return tower;
+  }
+
   public ImageEmbedder(ImageDecoder decoder, PreprocessConfig cfg, OnnxTower tower) {
     this.decoder = decoder;
     this.transform = new ClipImageTransform(cfg);

@@ -12,6 +12,11 @@ public final class TextEmbedder implements BatchEmbedder<String> {
   private final ClipTokenizer tokenizer;
   private final OnnxTower tower;
 
+  /** The tower's session (its device and file; tests check which device a task got). */
+  public OnnxTower tower() {
+    return tower;
+  }
+
   public TextEmbedder(ClipTokenizer tokenizer, OnnxTower tower) {
     this.tokenizer = tokenizer;
     this.tower = tower;

@@ -38,6 +38,11 @@ public final class Device implements Serializable {
    * @param taskGpu the task's first {@code gpu} resource address, if any
    * @param cudaProvider whether ONNX Runtime has the CUDA execution provider
    */
+  /** Whether the device param is {@code auto} (the default when unset). */
+  public static boolean isAuto(String requested) {
+    return requested == null || requested.trim().equalsIgnoreCase("auto");
+  }
+
   public static Device resolve(String requested, Optional<String> taskGpu, boolean cudaProvider) {
     String r = requested == null ? "auto" : requested.trim().toLowerCase(Locale.ROOT);
     if (r.equals("cpu")) {

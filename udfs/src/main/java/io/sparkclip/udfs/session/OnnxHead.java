@@ -30,12 +30,14 @@ public final class OnnxHead implements AutoCloseable {
   private final long inputWidth; // -1 when dynamic
   private final int fixedBatch; // 0 when dynamic
   private final Map<String, TensorInfo> outputs = new LinkedHashMap<>();
+  private final SessionGuard guard;
 
   OnnxHead(String file, OrtEnvironment env, OrtSession session, Device device) {
     this.file = file;
     this.env = env;
     this.session = session;
     this.device = device;
+    this.guard = new SessionGuard(file);
     try {
       Map<String, NodeInfo> inputs = session.getInputInfo();
       if (inputs.size() != 1) {
@@ -130,6 +132,17 @@ public final class OnnxHead implements AutoCloseable {
   }
 
   private float[] runOnce(float[] x, int offset, int count, int d, String output) {
+    try {
+      return guard.use(() -> runLocked(x, offset, count, d, output));
+    } catch (OrtException e) {
+      throw device.isCuda()
+          ? ClipErrors.cudaFailure(file, device.toString(), ClipErrors.CudaPhase.RUN, e)
+          : ClipErrors.runFailed(file, device.toString(), e);
+    }
+  }
+
+  private float[] runLocked(float[] x, int offset, int count, int d, String output)
+      throws OrtException {
     try (OnnxTensor t =
             OnnxTensor.createTensor(
                 env, FloatBuffer.wrap(x, offset, count * d), new long[] {count, d});
@@ -146,16 +159,16 @@ public final class OnnxHead implements AutoCloseable {
       FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
       fb.get(scores);
       return scores;
-    } catch (OrtException e) {
-      throw new IllegalStateException(
-          "ONNX Runtime failed running head " + file + " on " + device + ": " + e.getMessage(), e);
     }
   }
 
   @Override
   public void close() {
     try {
-      session.close();
+      if (!guard.close(SessionGuard.CLOSE_WAIT, session::close)) {
+        throw new IllegalStateException(
+            "a run still holds " + file + " after " + SessionGuard.CLOSE_WAIT.toSeconds() + " s");
+      }
     } catch (OrtException e) {
       throw new IllegalStateException("closing " + file + " failed: " + e.getMessage(), e);
     }

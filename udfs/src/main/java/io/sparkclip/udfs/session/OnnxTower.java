@@ -42,12 +42,14 @@ public final class OnnxTower implements AutoCloseable {
   private final long embedDim; // -1 when not declared
   private final Device device;
   private final AtomicBoolean warnedFixedBatch = new AtomicBoolean();
+  private final SessionGuard guard;
 
   OnnxTower(String file, OrtEnvironment env, OrtSession session, Device device) {
     this.file = file;
     this.env = env;
     this.session = session;
     this.device = device;
+    this.guard = new SessionGuard(file);
     try {
       Map<String, NodeInfo> inputs = session.getInputInfo();
       Map<String, NodeInfo> outputs = session.getOutputInfo();
@@ -79,6 +81,17 @@ public final class OnnxTower implements AutoCloseable {
       fixedBatch = inputShape.length > 0 && inputShape[0] > 0 ? (int) inputShape[0] : 0;
     } catch (OrtException e) {
       throw ClipErrors.unreadableOnnx(file, e);
+    }
+    if (fixedBatch == 1 && device.isCuda()) {
+      // One image per run leaves a GPU nearly idle (launch and copy overheads dominate): the
+      // user would see GPU executors no faster than CPU ones without knowing why.
+      LOG.warn(
+          "{} was exported with a fixed batch of 1 and runs on {}: every image is its own GPU"
+              + " run, which wastes most of the GPU (expect CPU-like throughput). Re-export the"
+              + " tower with a dynamic batch axis (open_clip's export, or Immich's with"
+              + " dynamic_axes) and embed with --batch-size 128 to 256.",
+          file,
+          device);
     }
   }
 
@@ -124,8 +137,7 @@ public final class OnnxTower implements AutoCloseable {
       throw ClipErrors.badOnnxSignature(
           file, "image input " + inputName + " is " + inputType + ".");
     }
-    int per = 3 * size * size;
-    return runSliced(n, (start, count) -> imageTensor(chw, start * per, count * per, count, size));
+    return runSliced(n, (start, count, rows) -> imageTensor(chw, start, count, rows, size));
   }
 
   /** Runs the textual tower on {@code n} packed token rows of {@code ctx} ids. */
@@ -133,12 +145,16 @@ public final class OnnxTower implements AutoCloseable {
     if (inputType != OnnxJavaType.INT32 && inputType != OnnxJavaType.INT64) {
       throw ClipErrors.badOnnxSignature(file, "text input " + inputName + " is " + inputType + ".");
     }
-    return runSliced(n, (start, count) -> tokenTensor(ids, start * ctx, count, ctx));
+    return runSliced(n, (start, count, rows) -> tokenTensor(ids, start, count, rows, ctx));
   }
 
+  /**
+   * Builds the input tensor of {@code rows} rows from inputs {@code start .. start + count - 1};
+   * rows beyond {@code count} repeat the last input (padding for a fixed-batch model).
+   */
   @FunctionalInterface
   private interface TensorMaker {
-    OnnxTensor make(int start, int count) throws OrtException;
+    OnnxTensor make(int start, int count, int rows) throws OrtException;
   }
 
   private float[][] runSliced(int n, TensorMaker maker) {
@@ -154,63 +170,108 @@ public final class OnnxTower implements AutoCloseable {
     float[][] out = new float[n][];
     for (int start = 0; start < n; start += step) {
       int count = Math.min(step, n - start);
-      if (fixedBatch > 0 && count != fixedBatch) {
-        throw new IllegalStateException("fixed batch " + fixedBatch + " but slice " + count);
-      }
-      try (OnnxTensor t = maker.make(start, count);
-          OrtSession.Result r = session.run(Map.of(inputName, t))) {
-        OnnxValue v = r.get(outputName).orElseThrow();
-        FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
-        long[] shape = ((TensorInfo) v.getInfo()).getShape();
-        int d = (int) shape[1];
-        if (shape[0] != count) {
-          throw ClipErrors.badOnnxSignature(
-              file, "it returned " + shape[0] + " embeddings for a batch of " + count + ".");
-        }
-        for (int i = 0; i < count; i++) {
-          float[] e = new float[d];
-          fb.get(e);
-          out[start + i] = Vectors.l2NormalizeInPlace(e);
-        }
+      // A fixed-batch model accepts exactly fixedBatch rows, so the last partial slice of a
+      // partition (17 inputs on batch 8: 8, 8, 1) is padded with copies of its last input, a
+      // valid input (an all-zero row could be NaN through the norms), and the padding's
+      // embeddings are dropped. The rows are independent, so padding changes no real output.
+      int rows = fixedBatch > 0 ? fixedBatch : count;
+      int first = start;
+      try {
+        guard.use(
+            () -> {
+              try (OnnxTensor t = maker.make(first, count, rows);
+                  OrtSession.Result r = session.run(Map.of(inputName, t))) {
+                OnnxValue v = r.get(outputName).orElseThrow();
+                FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
+                long[] shape = ((TensorInfo) v.getInfo()).getShape();
+                int d = (int) shape[1];
+                if (shape[0] != rows) {
+                  throw ClipErrors.badOnnxSignature(
+                      file, "it returned " + shape[0] + " embeddings for a batch of " + rows + ".");
+                }
+                for (int i = 0; i < count; i++) {
+                  float[] e = new float[d];
+                  fb.get(e);
+                  out[first + i] = Vectors.l2NormalizeInPlace(e);
+                }
+              }
+              return null;
+            });
       } catch (OrtException e) {
-        throw new IllegalStateException(
-            "ONNX Runtime failed running " + file + " on " + device + ": " + e.getMessage(), e);
+        throw device.isCuda()
+            ? ClipErrors.cudaFailure(file, device.toString(), ClipErrors.CudaPhase.RUN, e)
+            : ClipErrors.runFailed(file, device.toString(), e);
       }
     }
     return out;
   }
 
-  private OnnxTensor imageTensor(float[] chw, int offset, int len, int count, int size)
+  private OnnxTensor imageTensor(float[] chw, int start, int count, int rows, int size)
       throws OrtException {
-    long[] shape = {count, 3, size, size};
+    int per = 3 * size * size;
+    long[] shape = {rows, 3, size, size};
     if (inputType == OnnxJavaType.FLOAT16) {
-      ByteBuffer b = ByteBuffer.allocateDirect(len * 2).order(ByteOrder.nativeOrder());
+      ByteBuffer b = ByteBuffer.allocateDirect(rows * per * 2).order(ByteOrder.nativeOrder());
       ShortBuffer sb = b.asShortBuffer();
-      for (int i = 0; i < len; i++) {
-        sb.put(Vectors.toHalf(chw[offset + i]));
+      for (int row = 0; row < rows; row++) {
+        int from = (start + Math.min(row, count - 1)) * per;
+        for (int i = 0; i < per; i++) {
+          sb.put(Vectors.toHalf(chw[from + i]));
+        }
       }
       return OnnxTensor.createTensor(env, b, shape, OnnxJavaType.FLOAT16);
     }
-    return OnnxTensor.createTensor(env, FloatBuffer.wrap(chw, offset, len), shape);
+    if (rows == count) {
+      return OnnxTensor.createTensor(env, FloatBuffer.wrap(chw, start * per, count * per), shape);
+    }
+    return OnnxTensor.createTensor(
+        env, FloatBuffer.wrap(padRows(chw, start, count, rows, per)), shape);
   }
 
-  private OnnxTensor tokenTensor(long[] ids, int offset, int count, int ctx) throws OrtException {
-    long[] shape = {count, ctx};
-    int len = count * ctx;
+  private OnnxTensor tokenTensor(long[] ids, int start, int count, int rows, int ctx)
+      throws OrtException {
+    long[] shape = {rows, ctx};
     if (inputType == OnnxJavaType.INT32) {
-      int[] i32 = new int[len];
-      for (int i = 0; i < len; i++) {
-        i32[i] = Math.toIntExact(ids[offset + i]);
+      int[] i32 = new int[rows * ctx];
+      for (int row = 0; row < rows; row++) {
+        int from = (start + Math.min(row, count - 1)) * ctx;
+        for (int i = 0; i < ctx; i++) {
+          i32[row * ctx + i] = Math.toIntExact(ids[from + i]);
+        }
       }
       return OnnxTensor.createTensor(env, IntBuffer.wrap(i32), shape);
     }
-    return OnnxTensor.createTensor(env, LongBuffer.wrap(ids, offset, len), shape);
+    if (rows == count) {
+      return OnnxTensor.createTensor(env, LongBuffer.wrap(ids, start * ctx, count * ctx), shape);
+    }
+    long[] padded = new long[rows * ctx];
+    System.arraycopy(ids, start * ctx, padded, 0, count * ctx);
+    for (int row = count; row < rows; row++) {
+      System.arraycopy(ids, (start + count - 1) * ctx, padded, row * ctx, ctx);
+    }
+    return OnnxTensor.createTensor(env, LongBuffer.wrap(padded), shape);
+  }
+
+  /** Rows {@code start .. start + count - 1} of {@code per} values, then copies of the last. */
+  private static float[] padRows(float[] src, int start, int count, int rows, int per) {
+    float[] padded = new float[rows * per];
+    System.arraycopy(src, start * per, padded, 0, count * per);
+    for (int row = count; row < rows; row++) {
+      System.arraycopy(src, (start + count - 1) * per, padded, row * per, per);
+    }
+    return padded;
   }
 
   @Override
   public void close() {
     try {
-      session.close();
+      if (!guard.close(SessionGuard.CLOSE_WAIT, session::close)) {
+        LOG.warn(
+            "Not closing the session of {}: a run still holds it after {} s (the process exit"
+                + " frees it)",
+            file,
+            SessionGuard.CLOSE_WAIT.toSeconds());
+      }
     } catch (OrtException e) {
       LOG.warn("Closing session of {} failed: {}", file, e.getMessage());
     }

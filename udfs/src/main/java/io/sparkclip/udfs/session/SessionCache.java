@@ -2,13 +2,13 @@ package io.sparkclip.udfs.session;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import io.sparkclip.udfs.ClipErrors;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.spark.TaskContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.slf4j.Logger;
@@ -24,16 +24,34 @@ public final class SessionCache {
   private static final Logger LOG = LoggerFactory.getLogger(SessionCache.class);
   private static final Map<String, AutoCloseable> SESSIONS = new ConcurrentHashMap<>();
   private static volatile boolean hookInstalled;
+  private static volatile CudaProvider cudaProvider = CudaProvider.ONNX_RUNTIME;
+
+  /**
+   * Per device, why appending the CUDA provider failed (empty when it worked): probed once per JVM
+   * so a missing libcudnn is found before a session is keyed as cuda, not by every task.
+   */
+  private static final Map<Device, Optional<Throwable>> CUDA_PROBES = new ConcurrentHashMap<>();
+
+  /** {@code auto} falling back to the CPU on a GPU task is logged once per executor JVM. */
+  private static final AtomicBoolean CPU_FALLBACK_WARNED = new AtomicBoolean();
 
   private SessionCache() {}
 
+  /**
+   * Replaces the CUDA provider and returns the previous one: tests on machines without a GPU use a
+   * provider that records device ids and leaves sessions on the CPU.
+   */
+  static CudaProvider useCudaProvider(CudaProvider provider) {
+    CudaProvider previous = cudaProvider;
+    cudaProvider = provider;
+    CUDA_PROBES.clear();
+    CPU_FALLBACK_WARNED.set(false);
+    return previous;
+  }
+
   /** Whether this ONNX Runtime build has the CUDA execution provider. */
   public static boolean cudaProviderAvailable() {
-    try {
-      return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
-    } catch (RuntimeException | LinkageError e) {
-      return false;
-    }
+    return cudaProvider.available();
   }
 
   /** The first {@code gpu} resource address of the running Spark task, if any. */
@@ -55,10 +73,74 @@ public final class SessionCache {
     return tc != null ? Math.max(1, tc.cpus()) : Runtime.getRuntime().availableProcessors();
   }
 
+  /**
+   * The device {@code deviceParam} means for the running task: with {@code auto} or {@code cuda}
+   * the GPU address Spark assigned to this task. Callers key every per-JVM cache by this resolved
+   * device, never by the parameter: an executor with two GPUs runs tasks holding address "0" and
+   * tasks holding "1", and a cache keyed by {@code auto} would hand the first task's GPU to all.
+   */
+  public static Device resolveDevice(String deviceParam) {
+    Optional<String> gpu = taskGpu();
+    boolean auto = Device.isAuto(deviceParam);
+    boolean provider = cudaProviderAvailable();
+    if (auto && gpu.isPresent() && !provider) {
+      // The task was given a GPU and would quietly run on the CPU: say so once, loudly.
+      warnCpuFallback(
+          gpu.get(),
+          "this ONNX Runtime has no CUDA execution provider (the job was built without -Pgpu,"
+              + " so the CPU onnxruntime jar is on the classpath)",
+          null);
+      return Device.CPU;
+    }
+    Device device = Device.resolve(deviceParam, gpu, provider);
+    if (!device.isCuda()) {
+      return device;
+    }
+    Optional<Throwable> failure = CUDA_PROBES.computeIfAbsent(device, SessionCache::probeCuda);
+    if (failure.isEmpty()) {
+      return device;
+    }
+    if (auto) {
+      warnCpuFallback(
+          gpu.orElse(String.valueOf(device.id())),
+          "appending the CUDA execution provider for " + device + " failed",
+          failure.get());
+      return Device.CPU;
+    }
+    throw ClipErrors.cudaFailure(
+        null, device.toString(), ClipErrors.CudaPhase.PROVIDER, failure.get());
+  }
+
+  /** Appends the CUDA provider to throwaway options: fails where a session would (libraries). */
+  private static Optional<Throwable> probeCuda(Device device) {
+    // Read outside the try: a bad spark.sparkclip.cuda.* value is the user's option error
+    // (DEVICE_CUDA_OPTION_INVALID), not a provider that failed to load.
+    CudaOptions options = CudaOptions.current();
+    try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
+      cudaProvider.append(opts, device, options);
+      return Optional.empty();
+    } catch (OrtException | RuntimeException | LinkageError e) {
+      return Optional.of(e);
+    }
+  }
+
+  private static void warnCpuFallback(String gpu, String why, Throwable cause) {
+    if (CPU_FALLBACK_WARNED.compareAndSet(false, true)) {
+      LOG.warn(
+          "device=auto: this task holds GPU {} but {}{}. Every ONNX session of this executor runs"
+              + " on the CPU instead, far slower than the GPU. To use the GPU, build with -Pgpu"
+              + " (onnxruntime_gpu) and put CUDA 12 and cuDNN 9 on the executors'"
+              + " LD_LIBRARY_PATH (see docs/gpu.md); to fail instead of falling back, pass"
+              + " --device cuda. Logged once per executor.",
+          gpu,
+          why,
+          cause == null ? "" : " (" + cause.getMessage() + ")");
+    }
+  }
+
   /** Resolves {@code deviceParam} for the current task and returns the cached session. */
   public static OnnxTower get(Path onnx, String deviceParam) {
-    Device device = Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
-    return get(onnx, device, taskThreads());
+    return get(onnx, resolveDevice(deviceParam), taskThreads());
   }
 
   public static OnnxTower get(Path onnx, Device device, int intraOpThreads) {
@@ -67,8 +149,7 @@ public final class SessionCache {
 
   /** Resolves {@code deviceParam} for the current task and returns the cached head session. */
   public static OnnxHead head(Path onnx, String deviceParam) {
-    Device device = Device.resolve(deviceParam, taskGpu(), cudaProviderAvailable());
-    return head(onnx, device, taskThreads());
+    return head(onnx, resolveDevice(deviceParam), taskThreads());
   }
 
   public static OnnxHead head(Path onnx, Device device, int intraOpThreads) {
@@ -85,8 +166,16 @@ public final class SessionCache {
       Path onnx, Device device, int intraOpThreads, Class<T> kind, Wrapper<T> wrapper) {
     // The kind is part of the key: one file opened as a tower and as a head (a user error the
     // signature checks report) must not hand one kind's wrapper to the other's caller.
+    // A CUDA session's threads and options come from CudaOptions, not from the task's cores, so
+    // tasks of different spark.task.cpus on one GPU share one session.
     String key =
-        kind.getSimpleName() + "|" + onnx.toAbsolutePath() + "|" + device + "|" + intraOpThreads;
+        kind.getSimpleName()
+            + "|"
+            + onnx.toAbsolutePath()
+            + "|"
+            + device
+            + "|"
+            + (device.isCuda() ? CudaOptions.current() : intraOpThreads);
     AutoCloseable t = SESSIONS.get(key);
     if (t == null) {
       synchronized (SESSIONS) {
@@ -117,22 +206,28 @@ public final class SessionCache {
       Path onnx, Device device, int intraOpThreads, Wrapper<T> wrapper) {
     long t0 = System.nanoTime();
     OrtEnvironment env = OrtEnvironment.getEnvironment();
+    CudaOptions cuda = device.isCuda() ? CudaOptions.current() : null;
     OrtSession session;
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      opts.setIntraOpNumThreads(intraOpThreads);
+      opts.setIntraOpNumThreads(cuda != null ? cuda.intraOpThreads() : intraOpThreads);
       opts.setInterOpNumThreads(1);
       opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
       if (device.isCuda()) {
         try {
-          opts.addCUDA(device.id());
+          cudaProvider.append(opts, device, cuda);
         } catch (OrtException | RuntimeException | LinkageError e) {
-          throw ClipErrors.cudaUnavailable(device.toString(), e);
+          throw ClipErrors.cudaFailure(
+              onnx.toString(), device.toString(), ClipErrors.CudaPhase.PROVIDER, e);
         }
       }
       session = env.createSession(onnx.toString(), opts);
     } catch (OrtException e) {
-      throw ClipErrors.unreadableOnnx(onnx.toString(), e);
+      // On CUDA, a bad driver, device id or a full GPU also fails here; only a failure that
+      // names no CUDA cause is reported as an unreadable file.
+      throw device.isCuda()
+          ? ClipErrors.cudaFailure(onnx.toString(), device.toString(), ClipErrors.CudaPhase.LOAD, e)
+          : ClipErrors.unreadableOnnx(onnx.toString(), e);
     }
     T wrapped;
     try {
@@ -142,9 +237,10 @@ public final class SessionCache {
       throw e;
     }
     LOG.info(
-        "Opened {} with {} intra-op threads in {} ms",
+        "Opened {} with {} intra-op threads{} in {} ms",
         wrapped,
-        intraOpThreads,
+        cuda != null ? cuda.intraOpThreads() : intraOpThreads,
+        cuda != null ? ", CUDA options " + cuda.providerOptions() : "",
         (System.nanoTime() - t0) / 1_000_000);
     return wrapped;
   }

@@ -76,7 +76,7 @@ public abstract class ClipEmbedderBase<T extends ClipEmbedderBase<T>> extends Tr
     setDefault(batchSize, (Object) 32);
     setDefault(device, "auto");
     setDefault(precision, "fp32");
-    setDefault(preprocessThreads, (Object) 2);
+    setDefault(preprocessThreads, (Object) EmbedSettings.PREPROCESS_THREADS_DEFAULT);
   }
 
   @SuppressWarnings("unchecked")

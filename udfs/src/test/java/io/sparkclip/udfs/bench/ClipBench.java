@@ -34,7 +34,7 @@ public final class ClipBench {
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
       System.err.println(
-          "usage: ClipBench decode DIR [seconds] | embed MODEL_DIR [threads] [seconds]");
+          "usage: ClipBench decode DIR [seconds] | embed MODEL_DIR [threads] [seconds] [device]");
       System.exit(2);
     }
     switch (args[0]) {
@@ -46,7 +46,10 @@ public final class ClipBench {
               args.length > 2
                   ? Integer.parseInt(args[2])
                   : Runtime.getRuntime().availableProcessors(),
-              args.length > 3 ? Double.parseDouble(args[3]) : 8);
+              args.length > 3 ? Double.parseDouble(args[3]) : 8,
+              // Outside a Spark task: cuda means cuda:0; a CPU build asked for cuda fails with
+              // DEVICE_CUDA_UNAVAILABLE instead of quietly measuring the CPU.
+              SessionCache.resolveDevice(args.length > 4 ? args[4] : "cpu"));
       default -> throw new IllegalArgumentException(args[0]);
     }
   }
@@ -150,14 +153,14 @@ public final class ClipBench {
         sum / images.size(), worst);
   }
 
-  static void embed(Path modelDir, int threads, double seconds) throws IOException {
+  static void embed(Path modelDir, int threads, double seconds, Device device) throws IOException {
     ModelDirectory dir = ModelDirectory.open(modelDir);
-    OnnxTower visual = SessionCache.get(dir.visualOnnx(), Device.CPU, threads);
-    OnnxTower textual = SessionCache.get(dir.textualOnnx(), Device.CPU, threads);
+    OnnxTower visual = SessionCache.get(dir.visualOnnx(), device, threads);
+    OnnxTower textual = SessionCache.get(dir.textualOnnx(), device, threads);
     int size = dir.preprocessConfig().size();
     System.out.printf(
-        "embed bench: %s, image %dpx, embed_dim %d, CPU, %d intra-op threads%n",
-        modelDir, size, dir.embedDim(), threads);
+        "embed bench: %s, image %dpx, embed_dim %d, %s, %d intra-op threads%n",
+        modelDir, size, dir.embedDim(), device, threads);
     Random rnd = new Random(1);
     ClipTokenizer tok = ClipTokenizer.load(dir.tokenizerJson(), dir.contextLength());
     String[] colours = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown"};

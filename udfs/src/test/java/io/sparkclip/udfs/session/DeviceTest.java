@@ -46,7 +46,7 @@ class DeviceTest {
                 assertThat(e.id())
                     .as("id of cuda without a GPU")
                     .isEqualTo(ErrorId.DEVICE_CUDA_UNAVAILABLE))
-        .hasMessageContaining("device=auto");
+        .hasMessageContaining("--device auto");
     assertThatThrownBy(() -> Device.resolve("tpu", Optional.empty(), true))
         .as("unknown device")
         .isInstanceOfSatisfying(
