@@ -1,9 +1,7 @@
 package io.sparkclip.jobs.basicfilter;
 
 import static io.sparkclip.schemas.Errors.optionConflict;
-import static io.sparkclip.schemas.Errors.optionMissing;
 import static io.sparkclip.schemas.Errors.optionOutOfRange;
-import static io.sparkclip.schemas.Errors.outMustDifferFromInput;
 import static io.sparkclip.schemas.Errors.require;
 
 import io.sparkclip.jobs.stage.CurationInput;
@@ -29,7 +27,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -187,13 +184,7 @@ public final class BasicFilterJob {
 
     void validate() {
       String cmd = Stages.BASIC_FILTER;
-      require(
-          input != null && !input.isBlank(),
-          () -> optionMissing(cmd, "an input path is required", "none given"));
-      require(
-          out != null && !out.isBlank(),
-          () -> optionMissing(cmd, "--out is required", "none given"));
-      require(!new Path(out).equals(new Path(input)), () -> outMustDifferFromInput(cmd));
+      Paths.requireInputAndOut(cmd, input, out);
       bounds(cmd, MIN_CAPTION_WORDS, minCaptionWords, MAX_CAPTION_WORDS, maxCaptionWords);
       bounds(cmd, MIN_CAPTION_CHARS, minCaptionChars, MAX_CAPTION_CHARS, maxCaptionChars);
       require(

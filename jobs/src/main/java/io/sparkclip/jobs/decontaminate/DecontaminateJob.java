@@ -2,7 +2,6 @@ package io.sparkclip.jobs.decontaminate;
 
 import static io.sparkclip.schemas.Errors.optionMissing;
 import static io.sparkclip.schemas.Errors.optionOutOfRange;
-import static io.sparkclip.schemas.Errors.outMustDifferFromInput;
 import static io.sparkclip.schemas.Errors.require;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
@@ -105,13 +104,7 @@ public final class DecontaminateJob {
 
     void validate() {
       String cmd = Stages.DECONTAMINATE;
-      require(
-          input != null && !input.isBlank(),
-          () -> optionMissing(cmd, "an input path is required", "none given"));
-      require(
-          out != null && !out.isBlank(),
-          () -> optionMissing(cmd, "--out is required", "none given"));
-      require(!new Path(out).equals(new Path(input)), () -> outMustDifferFromInput(cmd));
+      Paths.requireInputAndOut(cmd, input, out);
       require(
           !evalSets.isEmpty(),
           () ->

@@ -1,9 +1,7 @@
 package io.sparkclip.jobs.dedup;
 
 import static io.sparkclip.schemas.Errors.optionConflict;
-import static io.sparkclip.schemas.Errors.optionMissing;
 import static io.sparkclip.schemas.Errors.optionOutOfRange;
-import static io.sparkclip.schemas.Errors.outMustDifferFromInput;
 import static io.sparkclip.schemas.Errors.require;
 import static org.apache.spark.sql.functions.lit;
 
@@ -27,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -163,13 +160,7 @@ public final class DedupJob {
     }
 
     void validate() {
-      require(
-          input != null && !input.isBlank(),
-          () -> optionMissing(Stages.DEDUP, "an input path is required", "none given"));
-      require(
-          out != null && !out.isBlank(),
-          () -> optionMissing(Stages.DEDUP, "--out is required", "none given"));
-      require(!new Path(out).equals(new Path(input)), () -> outMustDifferFromInput(Stages.DEDUP));
+      Paths.requireInputAndOut(Stages.DEDUP, input, out);
       require(
           phashDistance >= 0 && phashDistance <= 32,
           () ->

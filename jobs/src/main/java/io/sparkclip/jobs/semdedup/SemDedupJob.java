@@ -1,8 +1,6 @@
 package io.sparkclip.jobs.semdedup;
 
-import static io.sparkclip.schemas.Errors.optionMissing;
 import static io.sparkclip.schemas.Errors.optionOutOfRange;
-import static io.sparkclip.schemas.Errors.outMustDifferFromInput;
 import static io.sparkclip.schemas.Errors.require;
 import static org.apache.spark.sql.functions.call_udf;
 import static org.apache.spark.sql.functions.coalesce;
@@ -46,7 +44,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -211,14 +208,7 @@ public final class SemDedupJob {
     }
 
     void validate() {
-      require(
-          input != null && !input.isBlank(),
-          () -> optionMissing(Stages.SEMDEDUP, "an input path is required", "none given"));
-      require(
-          out != null && !out.isBlank(),
-          () -> optionMissing(Stages.SEMDEDUP, "--out is required", "none given"));
-      require(
-          !new Path(out).equals(new Path(input)), () -> outMustDifferFromInput(Stages.SEMDEDUP));
+      Paths.requireInputAndOut(Stages.SEMDEDUP, input, out);
       require(
           epsilon > 0 && epsilon < 1,
           () ->

@@ -94,4 +94,19 @@ public final class Paths {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * A stage's input and {@code --out} checks, before any work: both given, and not the same path
+   * (the stage would delete its input when it prepares its output).
+   */
+  public static void requireInputAndOut(String stage, String input, String out) {
+    Errors.require(
+        input != null && !input.isBlank(),
+        () -> Errors.optionMissing(stage, "an input path is required", "none given"));
+    Errors.require(
+        out != null && !out.isBlank(),
+        () -> Errors.optionMissing(stage, "--out is required", "none given"));
+    Errors.require(
+        !new Path(out).equals(new Path(input)), () -> Errors.outMustDifferFromInput(stage));
+  }
 }
