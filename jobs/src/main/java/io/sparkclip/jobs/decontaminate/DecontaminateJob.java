@@ -157,6 +157,8 @@ public final class DecontaminateJob {
     Dataset<Row> items = EvalSets.items(spark, specs);
     Paths.prepareOutput(spark, options.out(), options.overwrite());
     Checkpoints checkpoints = Checkpoints.open(spark, options.out());
+    EvalSets.Signed eval = null;
+    Dataset<Row> pool = null;
     try {
       Map<String, Object> details = new LinkedHashMap<>();
       details.put("mode", options.markOnly() ? "mark" : "remove");
@@ -173,10 +175,10 @@ public final class DecontaminateJob {
       labelled = RowIds.withRowId(labelled);
 
       Sparks.describe(spark, Stages.DECONTAMINATE, "decode and hash evaluation images");
-      EvalSets.Signed eval = EvalSets.sign(items, specs);
+      eval = EvalSets.sign(items, specs);
 
       Sparks.describe(spark, Stages.DECONTAMINATE, "read input, decode and hash images");
-      Dataset<Row> pool = poolSignatures(labelled, layout);
+      pool = poolSignatures(labelled, layout);
       long rowsIn = pool.count();
 
       Dataset<Row> matches =
@@ -242,10 +244,15 @@ public final class DecontaminateJob {
         OverlapSamples.write(
             spark, labelled, layout, items, closest, options.samples(), options.out());
       }
-      pool.unpersist();
-      eval.unpersist();
       return s;
     } finally {
+      // Also when a write fails: a long-lived session (a notebook) keeps no cached frames.
+      if (pool != null) {
+        pool.unpersist();
+      }
+      if (eval != null) {
+        eval.unpersist();
+      }
       checkpoints.close();
     }
   }
