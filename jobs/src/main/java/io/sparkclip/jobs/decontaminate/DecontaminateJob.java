@@ -25,6 +25,7 @@ import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
 import io.sparkclip.schemas.RejectReason;
 import io.sparkclip.schemas.ResolvedLayout;
+import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.schemas.Stages;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -237,8 +238,7 @@ public final class DecontaminateJob {
               col(Columns.EVAL_ID),
               col(Columns.EVAL_DISTANCE))
           .write()
-          .parquet(
-              new Path(options.out(), io.sparkclip.schemas.StageFiles.EVAL_OVERLAP_DIR).toString());
+          .parquet(new Path(options.out(), StageFiles.EVAL_OVERLAP_DIR).toString());
       table.write(spark, options.out());
       if (options.samples() > 0) {
         OverlapSamples.write(

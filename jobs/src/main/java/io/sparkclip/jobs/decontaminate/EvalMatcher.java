@@ -1,6 +1,5 @@
 package io.sparkclip.jobs.decontaminate;
 
-import static org.apache.spark.sql.functions.bit_count;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
@@ -14,14 +13,15 @@ import static org.apache.spark.sql.functions.udf;
 import io.sparkclip.jobs.stage.Checkpoints;
 import io.sparkclip.jobs.stage.RowIds;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.copydetect.CandidateFilter;
 import io.sparkclip.jobs.stage.copydetect.CandidateKeys;
 import io.sparkclip.jobs.stage.copydetect.CropTolerantThumbnail;
-import io.sparkclip.jobs.stage.copydetect.PerceptualHash;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Stages;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -42,25 +42,22 @@ import org.apache.spark.sql.types.DataTypes;
  * pair of such keys they hold (two copies of one image share several keys; two distinct images of a
  * common layout rarely share two); a sub-key still held by more than {@code cap} eval images is
  * dropped and counted. So each pool image meets at most {@code cap} eval images per key, at most
- * {@value #MAX_KEYS} + {@value #MAX_KEYS}·({@value #MAX_KEYS}−1)/2 keys: the cost is linear in the
- * pool whatever the data, and a key shared by millions of pool images costs a lookup each.
+ * {@value CandidateKeys#MAX_KEYS} + {@value CandidateKeys#MAX_KEYS}·({@value
+ * CandidateKeys#MAX_KEYS}−1)/2 keys: the cost is linear in the pool whatever the data, and a key
+ * shared by millions of pool images costs a lookup each.
  *
  * <p>The eval side also holds, for each pHash band, the band values one bit away (64 more keys):
  * the pool side's exact band keys then meet eval images up to 7 pHash bits away for certain, the
  * work of a multi-probe LSH done on the small side.
  *
- * <p>Joins: the eval key table (at most {@value #MAX_KEYS} + 64 rows per eval image after capping,
- * about 40 bytes each) is broadcast up to {@link #BROADCAST_EVAL_KEYS} rows, so the pool is never
- * shuffled by key and no task holds a hot key's pool rows; above it the join shuffles and adaptive
- * execution splits skewed partitions. Candidate pairs, a small fraction of the pool, are joined to
- * the pool's thumbnails (broadcast when few) and to the eval thumbnails (broadcast up to {@link
- * #BROADCAST_THUMBNAIL_BYTES}).
+ * <p>Joins: the eval key table (at most {@value CandidateKeys#MAX_KEYS} + 64 rows per eval image
+ * after capping, about 40 bytes each) is broadcast up to {@link #BROADCAST_EVAL_KEYS} rows, so the
+ * pool is never shuffled by key and no task holds a hot key's pool rows; above it the join shuffles
+ * and adaptive execution splits skewed partitions. Candidate pairs, a small fraction of the pool,
+ * are joined to the pool's thumbnails (broadcast when few) and to the eval thumbnails (broadcast up
+ * to {@link #BROADCAST_THUMBNAIL_BYTES}).
  */
 final class EvalMatcher {
-  /** Most keys of one image ({@link CandidateKeys#of}). */
-  static final int MAX_KEYS =
-      4 + CandidateKeys.FINE_REGIONS.length + CandidateKeys.COARSE_REGIONS.length;
-
   /** Largest eval key table broadcast to the pool's keys. */
   static final long BROADCAST_EVAL_KEYS = 4_000_000;
 
@@ -106,8 +103,7 @@ final class EvalMatcher {
         evalWithNeighbours.select(col(EvalSets.IX), explode(col(EvalSets.KEYS)).as("key"));
     long[] oversized = heldByMore(evalKeyed, cap);
     Broadcast<long[]> hot =
-        org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
-            .broadcast(oversized);
+        JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(oversized);
     UserDefinedFunction effective =
         udf(
             (UDF1<scala.collection.immutable.Seq<Object>, long[]>)
@@ -153,12 +149,12 @@ final class EvalMatcher {
             poolKeyed
                 .join(table, col("key").equalTo(col("ekey")))
                 .filter(
-                    bit_count(col(PHASH).bitwiseXOR(col(EvalSets.PHASH)))
-                        .leq(lit(phashDistance))
-                        .and(
-                            COLOUR_DISTANCE
-                                .apply(col(COLOUR), col(EvalSets.COLOUR))
-                                .leq(lit(PerceptualHash.COLOUR_PREFILTER))))
+                    CandidateFilter.close(
+                        col(PHASH),
+                        col(EvalSets.PHASH),
+                        col(COLOUR),
+                        col(EvalSets.COLOUR),
+                        phashDistance))
                 .select(col(RowIds.FILE), col(RowIds.ROW), col(EvalSets.IX))
                 .distinct());
     long compared = candidates.count();
@@ -232,9 +228,6 @@ final class EvalMatcher {
         col("_m." + EvalSets.ID).as(Columns.EVAL_ID),
         col("_m." + Columns.EVAL_DISTANCE).as(Columns.EVAL_DISTANCE));
   }
-
-  private static final UserDefinedFunction COLOUR_DISTANCE =
-      udf((UDF2<byte[], byte[], Double>) PerceptualHash::colourDistance, DataTypes.DoubleType);
 
   /** Keys held by more than {@code cap} eval images, sorted. */
   private long[] heldByMore(Dataset<Row> evalKeyed, int cap) {

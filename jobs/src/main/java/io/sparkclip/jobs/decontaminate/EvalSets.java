@@ -146,10 +146,7 @@ final class EvalSets {
   static Signed sign(Dataset<Row> items, List<Spec> specs) {
     UserDefinedFunction sig = udf(new ImageSignatureUdf(), ImageSignatureUdf.TYPE);
     // A folder of images reads as one task per 10,000 files: spread the decoding over the cores.
-    SparkSession spark = items.sparkSession();
-    int want = RowIds.DECODE_TASKS_PER_CORE * spark.sparkContext().defaultParallelism();
-    Dataset<Row> spread =
-        items.rdd().getNumPartitions() >= want ? items : items.repartition(want, col(IX));
+    Dataset<Row> spread = RowIds.spreadDecode(items.sparkSession(), items, col(IX));
     Dataset<Row> signed =
         spread
             .withColumn("_sig", sig.apply(col(BYTES)))

@@ -1,6 +1,5 @@
 package io.sparkclip.jobs.dedup;
 
-import static org.apache.spark.sql.functions.bit_count;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -23,6 +22,7 @@ import io.sparkclip.jobs.stage.Checkpoints;
 import io.sparkclip.jobs.stage.ConnectedComponents;
 import io.sparkclip.jobs.stage.CurationOutput;
 import io.sparkclip.jobs.stage.Sparks;
+import io.sparkclip.jobs.stage.copydetect.CandidateFilter;
 import io.sparkclip.jobs.stage.copydetect.CandidateKeys;
 import io.sparkclip.jobs.stage.copydetect.CropTolerantThumbnail;
 import io.sparkclip.jobs.stage.copydetect.PerceptualHash;
@@ -228,13 +228,13 @@ final class NearImageDedup {
    * a bucket's pairs are formed: only the pairs within them are shuffled again (to merge a pair
    * found under several keys), a few percent of the generated ones.
    *
-   * <p>Sizes: a node has at most {@value #MAX_KEYS} keys, so at most that many first-level and
-   * {@value #MAX_KEYS} × ({@value #MAX_KEYS} − 1) / 2 sub-bucket memberships; pairs are bounded by
-   * memberships × cap. No task holds a whole bucket: bucket sizes are counted by a partially
-   * aggregated group-by (one partial count per key and input partition), the all-pairs join runs
-   * only on buckets of at most {@code cap} images, and the star joins have one row per key on their
-   * small side, so adaptive query execution splits a skewed key's partition (its skew-join
-   * handling).
+   * <p>Sizes: a node has at most {@value CandidateKeys#MAX_KEYS} keys, so at most that many
+   * first-level and {@value CandidateKeys#MAX_KEYS} × ({@value CandidateKeys#MAX_KEYS} − 1) / 2
+   * sub-bucket memberships; pairs are bounded by memberships × cap. No task holds a whole bucket:
+   * bucket sizes are counted by a partially aggregated group-by (one partial count per key and
+   * input partition), the all-pairs join runs only on buckets of at most {@code cap} images, and
+   * the star joins have one row per key on their small side, so adaptive query execution splits a
+   * skewed key's partition (its skew-join handling).
    */
   static Candidates candidates(
       Dataset<Row> nodes, int cap, int phashDistance, int starPhashDistance) {
@@ -261,21 +261,6 @@ final class NearImageDedup {
     Dataset<Row> pairs = level1.pairs().union(level2.pairs()).distinct();
     return new Candidates(pairs, level1.counts(), level2.counts());
   }
-
-  /** Most keys of one node (see {@link CandidateKeys#of}). */
-  static final int MAX_KEYS =
-      4 + CandidateKeys.FINE_REGIONS.length + CandidateKeys.COARSE_REGIONS.length;
-
-  /** Whether two images' pHash (h) and colour grid (c) are within the limits. */
-  private static Column close(Column ha, Column hb, Column ca, Column cb, int phashDistance) {
-    // The native bit count first: the colour UDF then runs on the few pairs it lets through.
-    return bit_count(ha.bitwiseXOR(hb))
-        .leq(lit(phashDistance))
-        .and(COLOUR_DISTANCE.apply(ca, cb).leq(lit(PerceptualHash.COLOUR_PREFILTER)));
-  }
-
-  private static final UserDefinedFunction COLOUR_DISTANCE =
-      udf((UDF2<byte[], byte[], Double>) PerceptualHash::colourDistance, DataTypes.DoubleType);
 
   private static Level level(
       Dataset<Row> keyed,
@@ -314,7 +299,8 @@ final class NearImageDedup {
             col("id").as("dst"), col("key").as("kb"), col("h").as("hb"), col("c").as("cb"));
     Dataset<Row> within =
         a.join(b, col("ka").equalTo(col("kb")).and(col("src").lt(col("dst"))))
-            .filter(close(col("ha"), col("hb"), col("ca"), col("cb"), phashDistance))
+            .filter(
+                CandidateFilter.close(col("ha"), col("hb"), col("ca"), col("cb"), phashDistance))
             .select(col("src"), col("dst"));
     Dataset<Row> stars =
         keyed
@@ -322,7 +308,8 @@ final class NearImageDedup {
                 oversized.join(signatures, col("rep").equalTo(col("rid"))),
                 col("key").equalTo(col("okey")))
             .filter(col("id").notEqual(col("rep")))
-            .filter(close(col("h"), col("hr"), col("c"), col("cr"), starPhashDistance))
+            .filter(
+                CandidateFilter.close(col("h"), col("hr"), col("c"), col("cr"), starPhashDistance))
             .select(
                 least(col("id"), col("rep")).as("src"), greatest(col("id"), col("rep")).as("dst"));
     return new Level(within.union(stars), oversized, counts);

@@ -4,6 +4,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.xxhash64;
 
 import io.sparkclip.schemas.Columns;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -37,7 +38,7 @@ public final class RowIds {
   }
 
   /** Decode tasks per core below which a scan is spread (see {@link #spreadDecode}). */
-  public static final int DECODE_TASKS_PER_CORE = 4;
+  static final int DECODE_TASKS_PER_CORE = 4;
 
   /**
    * A projection (with the row id) whose images are decoded next, spread over the cores. Decoding
@@ -48,11 +49,17 @@ public final class RowIds {
    * them. A scan of enough partitions is left as it is (no shuffle of large inputs).
    */
   public static Dataset<Row> spreadDecode(SparkSession spark, Dataset<Row> projected) {
+    // By row id: deterministic on retry without the sort a round-robin repartition adds.
+    return spreadDecode(spark, projected, col(FILE), col(ROW));
+  }
+
+  /** As {@link #spreadDecode(SparkSession, Dataset)}, hashing rows by {@code by} instead. */
+  public static Dataset<Row> spreadDecode(
+      SparkSession spark, Dataset<Row> projected, Column... by) {
     int want = DECODE_TASKS_PER_CORE * spark.sparkContext().defaultParallelism();
     if (projected.rdd().getNumPartitions() >= want) {
       return projected;
     }
-    // By row id: deterministic on retry without the sort a round-robin repartition adds.
-    return projected.repartition(want, col(FILE), col(ROW));
+    return projected.repartition(want, by);
   }
 }

@@ -38,6 +38,9 @@ public final class CandidateKeys {
     {0, 0, 0, 0}, {0.02, 0.02, 0.02, 0.02}, {0.04, 0.04, 0.04, 0.04}
   };
 
+  /** Most keys of one image ({@link #of}). */
+  public static final int MAX_KEYS = 4 + FINE_REGIONS.length + COARSE_REGIONS.length;
+
   static final int FINE_LOW = 5;
   static final int COARSE_LOW = 4;
 
