@@ -6,6 +6,7 @@ import io.sparkclip.udfs.model.PreprocessConfig;
 import io.sparkclip.udfs.preprocess.BadImageException;
 import io.sparkclip.udfs.preprocess.ClipImageTransform;
 import io.sparkclip.udfs.preprocess.ImageDecoder;
+import io.sparkclip.udfs.session.ImageInput;
 import io.sparkclip.udfs.session.OnnxTower;
 import java.util.List;
 import org.slf4j.Logger;
@@ -48,18 +49,21 @@ public final class ImageEmbedder implements BatchEmbedder<byte[]> {
     return transform;
   }
 
+  /**
+   * Decodes and preprocesses a batch straight into a direct input buffer of the tower (float32 or
+   * float16 as the model takes it), on the calling preprocessing thread.
+   */
   @Override
   public PreparedBatch prepare(List<byte[]> images) {
     int n = images.size();
-    int per = transform.tensorSize();
     EmbedResult[] failures = new EmbedResult[n];
-    float[] pixels = new float[n * per];
-    int g = 0;
+    ImageInput input = tower.imageInput(n, transform.config().size());
+    float[] chw = new float[transform.tensorSize()];
     for (int i = 0; i < n; i++) {
       try {
         byte[] rgb = transform.toRgb8(decoder.decode(images.get(i)));
-        transform.normalize(rgb, pixels, g * per);
-        g++;
+        transform.normalize(rgb, chw, 0);
+        input.put(input.rows(), chw);
       } catch (BadImageException e) {
         failures[i] = EmbedResult.failed(e.status(), e.getMessage());
         LOG.debug("image {} of batch: {} {}", i, e.status().value(), e.getMessage());
@@ -71,14 +75,16 @@ public final class ImageEmbedder implements BatchEmbedder<byte[]> {
         LOG.warn("image {} of batch failed in preprocessing", i, e);
       }
     }
-    return new PreparedBatch(failures, pixels, null);
+    input.finish();
+    return new PreparedBatch(failures, input, null);
   }
 
   @Override
   public EmbedResult[] infer(PreparedBatch b) {
-    if (b.good == 0) {
-      return b.failures.clone();
+    try {
+      return b.good == 0 ? b.failures.clone() : b.merge(tower.runImages(b.images));
+    } finally {
+      tower.release(b.images);
     }
-    return b.merge(tower.runImages(b.pixels, b.good, transform.config().size()));
   }
 }

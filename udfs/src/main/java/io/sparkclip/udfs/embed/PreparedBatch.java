@@ -1,5 +1,6 @@
 package io.sparkclip.udfs.embed;
 
+import io.sparkclip.udfs.session.ImageInput;
 import java.util.Arrays;
 
 /**
@@ -18,13 +19,13 @@ public final class PreparedBatch {
 
   public final int good;
 
-  /** Image tensors [good,3,S,S] (visual) or null. */
-  public final float[] pixels;
+  /** Image tensors [good,3,S,S] in the tower's direct input buffer (visual), or null. */
+  public final ImageInput images;
 
   /** Token ids [good,L] (textual) or null. */
   public final long[] tokens;
 
-  PreparedBatch(EmbedResult[] failures, float[] pixels, long[] tokens) {
+  PreparedBatch(EmbedResult[] failures, ImageInput images, long[] tokens) {
     this.size = failures.length;
     this.failures = failures;
     int[] idx = new int[size];
@@ -36,7 +37,7 @@ public final class PreparedBatch {
     }
     this.goodIndex = Arrays.copyOf(idx, g);
     this.good = g;
-    this.pixels = pixels;
+    this.images = images;
     this.tokens = tokens;
   }
 

@@ -18,7 +18,9 @@ import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,6 +45,16 @@ public final class OnnxTower implements AutoCloseable {
   private final Device device;
   private final AtomicBoolean warnedFixedBatch = new AtomicBoolean();
   private final SessionGuard guard;
+
+  /**
+   * Direct buffers of image batches no task holds. A buffer is taken when a batch is prepared and
+   * given back after its run, so the pool never holds more buffers than were in use at once (tasks
+   * × batches in flight per task); buffers of a cancelled batch are left to the GC.
+   */
+  private final ConcurrentLinkedDeque<ByteBuffer> freeImageBuffers = new ConcurrentLinkedDeque<>();
+
+  private final AtomicLong directBytesAllocated = new AtomicLong();
+  private final AtomicLong inputCopies = new AtomicLong();
 
   OnnxTower(String file, OrtEnvironment env, OrtSession session, Device device) {
     this.file = file;
@@ -131,13 +143,86 @@ public final class OnnxTower implements AutoCloseable {
     return inputShape.length == 2 ? (int) inputShape[1] : -1;
   }
 
-  /** Runs the visual tower on {@code n} CHW float images; returns n L2-normalized embeddings. */
+  /**
+   * Runs the visual tower on {@code n} CHW float images held in a heap array; returns n
+   * L2-normalized embeddings. ONNX Runtime copies a heap array into a direct buffer per run (and
+   * float16 models convert it here): the engine's batches use {@link #imageInput} instead; this
+   * form serves callers that already hold an array (benchmarks, tests).
+   */
   public float[][] runImages(float[] chw, int n, int size) {
+    checkImageInput();
+    return runSliced(n, (start, count, rows) -> imageTensor(chw, start, count, rows, size));
+  }
+
+  /**
+   * A direct input buffer for up to {@code maxRows} images of side {@code size} in this tower's
+   * element type (padded room for a fixed batch included), reused from earlier batches when one is
+   * free. Fill it with {@link ImageInput#put}, {@link ImageInput#finish} it, run it with {@link
+   * #runImages(ImageInput)} and give it back with {@link #release}.
+   */
+  public ImageInput imageInput(int maxRows, int size) {
+    checkImageInput();
+    int per = 3 * size * size;
+    int elementBytes = inputType == OnnxJavaType.FLOAT16 ? 2 : Float.BYTES;
+    long need = ImageInput.bytesFor(maxRows, per, elementBytes, fixedBatch);
+    if (need > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(
+          maxRows + " images of " + size + " px need " + need + " bytes, over one buffer's 2 GiB");
+    }
+    ByteBuffer buf = null;
+    for (ByteBuffer b; buf == null && (b = freeImageBuffers.poll()) != null; ) {
+      if (b.capacity() >= need) {
+        buf = b;
+      } else {
+        // Too small for this batch size: dropped (freed by the GC) rather than kept unused.
+        directBytesAllocated.addAndGet(-b.capacity());
+      }
+    }
+    if (buf == null) {
+      buf = ByteBuffer.allocateDirect((int) need);
+      directBytesAllocated.addAndGet(need);
+    }
+    int capacityRows = (int) (buf.capacity() / ((long) per * elementBytes));
+    return new ImageInput(buf, size, elementBytes, capacityRows, fixedBatch);
+  }
+
+  /** Runs the visual tower on the rows of a finished {@link ImageInput}, read in place. */
+  public float[][] runImages(ImageInput in) {
+    if (!in.finished()) {
+      throw new IllegalStateException("an ImageInput runs after finish()");
+    }
+    return runSliced(
+        in.rows(),
+        (start, count, rows) -> {
+          long[] shape = {rows, 3, in.size(), in.size()};
+          ByteBuffer view = in.slice(start, rows);
+          return in.elementBytes == Float.BYTES
+              ? OnnxTensor.createTensor(env, view.asFloatBuffer(), shape)
+              : OnnxTensor.createTensor(env, view, shape, OnnxJavaType.FLOAT16);
+        });
+  }
+
+  /** Gives an input's buffer back to the pool once its run is over. */
+  public void release(ImageInput in) {
+    in.reset();
+    freeImageBuffers.push(in.buffer);
+  }
+
+  /** Direct bytes this tower's image buffers hold now (in use and free). */
+  public long directBytes() {
+    return directBytesAllocated.get();
+  }
+
+  /** Runs whose input ONNX Runtime had to copy into a buffer of its own (a heap input). */
+  public long inputCopies() {
+    return inputCopies.get();
+  }
+
+  private void checkImageInput() {
     if (inputType != OnnxJavaType.FLOAT && inputType != OnnxJavaType.FLOAT16) {
       throw ClipErrors.badOnnxSignature(
           file, "image input " + inputName + " is " + inputType + ".");
     }
-    return runSliced(n, (start, count, rows) -> imageTensor(chw, start, count, rows, size));
   }
 
   /** Runs the textual tower on {@code n} packed token rows of {@code ctx} ids. */
@@ -181,6 +266,9 @@ public final class OnnxTower implements AutoCloseable {
             () -> {
               try (OnnxTensor t = maker.make(first, count, rows);
                   OrtSession.Result r = session.run(Map.of(inputName, t))) {
+                if (t.ownsBuffer()) {
+                  inputCopies.incrementAndGet();
+                }
                 OnnxValue v = r.get(outputName).orElseThrow();
                 FloatBuffer fb = ((OnnxTensor) v).getFloatBuffer();
                 long[] shape = ((TensorInfo) v.getInfo()).getShape();
@@ -264,6 +352,7 @@ public final class OnnxTower implements AutoCloseable {
 
   @Override
   public void close() {
+    freeImageBuffers.clear();
     try {
       if (!guard.close(SessionGuard.CLOSE_WAIT, session::close)) {
         LOG.warn(
