@@ -1,5 +1,9 @@
 package io.sparkclip.udfs.bench;
 
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import io.sparkclip.udfs.embed.Vectors;
 import io.sparkclip.udfs.model.ModelDirectory;
 import io.sparkclip.udfs.model.PreprocessConfig;
@@ -12,6 +16,10 @@ import io.sparkclip.udfs.session.OnnxTower;
 import io.sparkclip.udfs.session.SessionCache;
 import io.sparkclip.udfs.text.ClipTokenizer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -26,6 +34,7 @@ import java.util.stream.Stream;
  * <pre>
  * ClipBench decode DIR [seconds]                 decode / decode+preprocess images/s, one thread
  * ClipBench embed MODEL_DIR [threads] [seconds]  session images/s and texts/s at batch 1/32/128
+ * ClipBench tensor [batch] [size] [seconds]      inference-thread cost of making an input tensor
  * </pre>
  */
 public final class ClipBench {
@@ -34,7 +43,8 @@ public final class ClipBench {
   public static void main(String[] args) throws Exception {
     if (args.length < 2) {
       System.err.println(
-          "usage: ClipBench decode DIR [seconds] | embed MODEL_DIR [threads] [seconds] [device]");
+          "usage: ClipBench decode DIR [seconds] | embed MODEL_DIR [threads] [seconds] [device]"
+              + " | tensor BATCH [size] [seconds]");
       System.exit(2);
     }
     switch (args[0]) {
@@ -50,6 +60,11 @@ public final class ClipBench {
               // Outside a Spark task: cuda means cuda:0; a CPU build asked for cuda fails with
               // DEVICE_CUDA_UNAVAILABLE instead of quietly measuring the CPU.
               SessionCache.resolveDevice(args.length > 4 ? args[4] : "cpu"));
+      case "tensor" ->
+          tensor(
+              Integer.parseInt(args[1]),
+              args.length > 2 ? Integer.parseInt(args[2]) : 224,
+              args.length > 3 ? Double.parseDouble(args[3]) : 5);
       default -> throw new IllegalArgumentException(args[0]);
     }
   }
@@ -189,6 +204,76 @@ public final class ClipBench {
     }
     float[][] e = visual.runImages(new float[3 * size * size], 1, size);
     System.out.printf("(sanity: |embedding| = %.4f)%n", Math.sqrt(Vectors.cosine(e[0], e[0])));
+  }
+
+  /**
+   * What the inference thread spends turning a prepared batch into ONNX Runtime's input tensor:
+   * from a heap array (ONNX Runtime copies it into a fresh direct buffer; a float16 model's batch
+   * was converted value by value first) against a direct buffer filled by the preprocessing thread
+   * (read in place). Milliseconds per batch, one thread.
+   */
+  static void tensor(int batch, int size, double seconds) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    int n = batch * 3 * size * size;
+    long[] shape = {batch, 3, size, size};
+    float[] heap = new float[n];
+    Random rnd = new Random(1);
+    for (int i = 0; i < n; i++) {
+      heap[i] = (float) rnd.nextGaussian();
+    }
+    ByteBuffer direct32 = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+    direct32.asFloatBuffer().put(0, heap);
+    ByteBuffer direct16 = ByteBuffer.allocateDirect(n * 2).order(ByteOrder.nativeOrder());
+    System.out.printf(
+        "tensor bench: batch %d x 3 x %d x %d (%.1f MB float32), one thread%n",
+        batch, size, size, n * 4 / 1e6);
+    System.out.printf("%-58s %10s%n", "input tensor made on the inference thread", "ms/batch");
+    Object[][] cases = {
+      {
+        "float32 heap array (ONNX Runtime copies it)",
+        (Tensor) () -> OnnxTensor.createTensor(env, FloatBuffer.wrap(heap), shape)
+      },
+      {
+        "float32 direct buffer (read in place)",
+        (Tensor) () -> OnnxTensor.createTensor(env, direct32.asFloatBuffer(), shape)
+      },
+      {
+        "float16 converted from a heap array into a fresh buffer",
+        (Tensor)
+            () -> {
+              ByteBuffer b = ByteBuffer.allocateDirect(n * 2).order(ByteOrder.nativeOrder());
+              ShortBuffer sb = b.asShortBuffer();
+              for (int i = 0; i < n; i++) {
+                sb.put(i, Vectors.toHalf(heap[i]));
+              }
+              return OnnxTensor.createTensor(env, b, shape, OnnxJavaType.FLOAT16);
+            }
+      },
+      {
+        "float16 direct buffer (converted while preprocessing)",
+        (Tensor) () -> OnnxTensor.createTensor(env, direct16, shape, OnnxJavaType.FLOAT16)
+      }
+    };
+    for (Object[] c : cases) {
+      Tensor make = (Tensor) c[1];
+      double perSecond =
+          timed(
+              seconds,
+              1,
+              () -> {
+                try (OnnxTensor t = make.create()) {
+                  t.getInfo();
+                } catch (OrtException e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+      System.out.printf("%-58s %10.2f%n", c[0], 1000 / perSecond);
+    }
+  }
+
+  @FunctionalInterface
+  interface Tensor {
+    OnnxTensor create() throws OrtException;
   }
 
   static double timed(double seconds, int perCall, Runnable r) {
