@@ -11,6 +11,12 @@ public interface BatchEmbedder<I> {
 
   EmbedResult[] infer(PreparedBatch batch);
 
+  /**
+   * Frees what a prepared batch holds when it will never be inferred (its task was cancelled or
+   * failed, or the consumer stopped early). Safe to call on a batch already inferred.
+   */
+  default void discard(PreparedBatch batch) {}
+
   default EmbedResult[] embed(List<I> inputs) {
     return infer(prepare(inputs));
   }

@@ -58,6 +58,17 @@ public final class ImageEmbedder implements BatchEmbedder<byte[]> {
     int n = images.size();
     EmbedResult[] failures = new EmbedResult[n];
     ImageInput input = tower.imageInput(n, transform.config().size());
+    try {
+      fill(images, failures, input);
+    } catch (RuntimeException | Error e) {
+      tower.release(input);
+      throw e;
+    }
+    return new PreparedBatch(failures, input, null);
+  }
+
+  private void fill(List<byte[]> images, EmbedResult[] failures, ImageInput input) {
+    int n = images.size();
     float[] chw = new float[transform.tensorSize()];
     for (int i = 0; i < n; i++) {
       try {
@@ -76,7 +87,11 @@ public final class ImageEmbedder implements BatchEmbedder<byte[]> {
       }
     }
     input.finish();
-    return new PreparedBatch(failures, input, null);
+  }
+
+  @Override
+  public void discard(PreparedBatch b) {
+    tower.release(b.images);
   }
 
   @Override

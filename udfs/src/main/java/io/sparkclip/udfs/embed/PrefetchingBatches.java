@@ -8,6 +8,7 @@ import java.util.NoSuchElementException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -33,8 +34,10 @@ public final class PrefetchingBatches<I, P> implements Iterator<PrefetchingBatch
   private final int depth;
   private final ExecutorService pool;
   private final Function<List<I>, P> prepare;
+  private final Consumer<P> discard;
   private final ArrayDeque<List<I>> inputs = new ArrayDeque<>();
   private final ArrayDeque<Future<P>> futures = new ArrayDeque<>();
+  private volatile boolean cancelled;
 
   public PrefetchingBatches(
       Iterator<I> source,
@@ -42,6 +45,20 @@ public final class PrefetchingBatches<I, P> implements Iterator<PrefetchingBatch
       int depth,
       ExecutorService pool,
       Function<List<I>, P> prepare) {
+    this(source, batchSize, depth, pool, prepare, p -> {});
+  }
+
+  /**
+   * As above; {@code discard} frees a prepared batch that will never be consumed (the iterator was
+   * cancelled), e.g. gives its direct buffer back to the tower's pool.
+   */
+  public PrefetchingBatches(
+      Iterator<I> source,
+      int batchSize,
+      int depth,
+      ExecutorService pool,
+      Function<List<I>, P> prepare,
+      Consumer<P> discard) {
     if (batchSize < 1 || depth < 1) {
       throw new IllegalArgumentException("batchSize and depth must be >= 1");
     }
@@ -50,6 +67,7 @@ public final class PrefetchingBatches<I, P> implements Iterator<PrefetchingBatch
     this.depth = depth;
     this.pool = pool;
     this.prepare = prepare;
+    this.discard = discard;
   }
 
   /** Groups without prefetching (pool-free), e.g. for tests and tiny inputs. */
@@ -75,13 +93,21 @@ public final class PrefetchingBatches<I, P> implements Iterator<PrefetchingBatch
   }
 
   private void topUp() {
-    while (futures.size() < depth && source.hasNext()) {
+    while (!cancelled && futures.size() < depth && source.hasNext()) {
       List<I> b = new ArrayList<>(batchSize);
       while (b.size() < batchSize && source.hasNext()) {
         b.add(source.next());
       }
       inputs.add(b);
-      futures.add(pool.submit(() -> prepare.apply(b)));
+      futures.add(
+          pool.submit(
+              () -> {
+                P p = prepare.apply(b);
+                if (cancelled) { // cancelled while this batch was being prepared
+                  discard.accept(p);
+                }
+                return p;
+              }));
     }
   }
 
@@ -116,9 +142,24 @@ public final class PrefetchingBatches<I, P> implements Iterator<PrefetchingBatch
     }
   }
 
-  /** Cancels batches still being prepared (task killed or failed). */
+  /**
+   * Cancels batches still being prepared (task killed or failed, or the consumer stopped early) and
+   * discards those already prepared. A batch that completes while this runs may be discarded twice
+   * ({@code discard} must allow that) or, in a narrow race, not at all (left to the GC).
+   */
   public void cancel() {
-    futures.forEach(f -> f.cancel(true));
+    cancelled = true;
+    for (Future<P> f : futures) {
+      if (!f.cancel(true) && f.isDone() && !f.isCancelled()) {
+        try {
+          discard.accept(f.get());
+        } catch (ExecutionException failedToPrepare) {
+          // nothing was prepared, nothing to free
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
     futures.clear();
     inputs.clear();
   }

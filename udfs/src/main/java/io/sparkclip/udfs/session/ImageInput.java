@@ -4,6 +4,7 @@ import io.sparkclip.udfs.embed.Vectors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A visual tower's input batch in a direct, native-order buffer: rows of {@code 3 × S × S} values
@@ -22,6 +23,7 @@ public final class ImageInput {
   private final int fixedBatch;
   private int rows;
   private boolean finished;
+  private final AtomicBoolean released = new AtomicBoolean();
 
   ImageInput(ByteBuffer buffer, int size, int elementBytes, int capacityRows, int fixedBatch) {
     this.buffer = buffer.order(ByteOrder.nativeOrder());
@@ -53,6 +55,7 @@ public final class ImageInput {
 
   /** Writes row {@code row} (rows are filled in order 0, 1, …) from {@code chw}. */
   public void put(int row, float[] chw) {
+    checkHeld();
     if (finished) {
       throw new IllegalStateException("the batch is finished; no row can be added");
     }
@@ -84,6 +87,7 @@ public final class ImageInput {
    * is made on the preparing thread and not on the inference thread.
    */
   public void finish() {
+    checkHeld();
     finished = true;
     int target = paddedRows(rows, fixedBatch);
     int rowBytes = per * elementBytes;
@@ -103,8 +107,15 @@ public final class ImageInput {
     return finished;
   }
 
-  void reset() {
-    rows = 0;
-    finished = false;
+  /** Marks the buffer given back; true only the first time, so a buffer is pooled once. */
+  boolean markReleased() {
+    return released.compareAndSet(false, true);
+  }
+
+  void checkHeld() {
+    if (released.get()) {
+      // Its buffer may already hold another batch: reading or writing it would mix two batches.
+      throw new IllegalStateException("this ImageInput was released; its buffer is not its own");
+    }
   }
 }

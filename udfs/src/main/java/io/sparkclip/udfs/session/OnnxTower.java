@@ -188,6 +188,7 @@ public final class OnnxTower implements AutoCloseable {
 
   /** Runs the visual tower on the rows of a finished {@link ImageInput}, read in place. */
   public float[][] runImages(ImageInput in) {
+    in.checkHeld();
     if (!in.finished()) {
       throw new IllegalStateException("an ImageInput runs after finish()");
     }
@@ -202,13 +203,20 @@ public final class OnnxTower implements AutoCloseable {
         });
   }
 
-  /** Gives an input's buffer back to the pool once its run is over. */
+  /**
+   * Gives an input's buffer back to the pool once its run is over (or its batch is abandoned).
+   * Releasing the same input again does nothing; the released input can no longer be used.
+   */
   public void release(ImageInput in) {
-    in.reset();
-    freeImageBuffers.push(in.buffer);
+    if (in != null && in.markReleased()) {
+      freeImageBuffers.push(in.buffer);
+    }
   }
 
-  /** Direct bytes this tower's image buffers hold now (in use and free). */
+  /**
+   * Direct bytes of the image buffers this tower allocated and has not dropped: in use, free in its
+   * pool, or abandoned by a batch that never gave its buffer back (until the GC frees it).
+   */
   public long directBytes() {
     return directBytesAllocated.get();
   }

@@ -116,7 +116,7 @@ final class EmbedPartitions {
               return t;
             });
     PrefetchingBatches<Row, PreparedBatch> batches =
-        new PrefetchingBatches<>(rows, s.batchSize, threads, pool, prepare);
+        new PrefetchingBatches<>(rows, s.batchSize, threads, pool, prepare, embedder::discard);
     TaskContext tc = TaskContext.get();
     if (tc != null) {
       tc.addTaskCompletionListener(

@@ -75,6 +75,35 @@ class PrefetchingBatchesTest {
   }
 
   @Test
+  void cancelDiscardsThePreparedBatchesNobodyConsumed() throws Exception {
+    List<Integer> prepared = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Integer> discarded = new java.util.concurrent.CopyOnWriteArrayList<>();
+    PrefetchingBatches<Integer, Integer> b =
+        new PrefetchingBatches<>(
+            new CountingIterator(100),
+            10,
+            3,
+            pool,
+            l -> {
+              prepared.add(l.get(0));
+              return l.get(0);
+            },
+            discarded::add);
+    int consumed = b.next().prepared;
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (prepared.size() < 4 && System.nanoTime() < deadline) {
+      Thread.sleep(5); // the 3 batches read ahead finish preparing
+    }
+    b.cancel();
+    assertThat(consumed).as("first batch").isZero();
+    assertThat(prepared).as("prepared: the consumed batch and 3 ahead").hasSize(4);
+    assertThat(discarded)
+        .as("discarded: every prepared batch but the consumed one, once each")
+        .containsExactlyInAnyOrder(10, 20, 30);
+    assertThat(b.hasNext()).as("nothing left after cancel").isFalse();
+  }
+
+  @Test
   void groupedIsLazy() {
     CountingIterator src = new CountingIterator(100);
     Iterator<List<Integer>> g = PrefetchingBatches.grouped(src, 7);
