@@ -74,7 +74,7 @@ public final class ImageEmbedder implements BatchEmbedder<byte[]> {
       try {
         byte[] rgb = transform.toRgb8(decoder.decode(images.get(i)));
         transform.normalize(rgb, chw, 0);
-        input.put(input.rows(), chw);
+        input.add(chw);
       } catch (BadImageException e) {
         failures[i] = EmbedResult.failed(e.status(), e.getMessage());
         LOG.debug("image {} of batch: {} {}", i, e.status().value(), e.getMessage());

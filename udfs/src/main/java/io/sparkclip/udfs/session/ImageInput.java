@@ -48,22 +48,17 @@ public final class ImageInput {
     return size;
   }
 
-  /** Values per row ({@code 3 × S × S}). */
-  public int valuesPerRow() {
-    return per;
-  }
-
-  /** Writes row {@code row} (rows are filled in order 0, 1, …) from {@code chw}. */
-  public void put(int row, float[] chw) {
+  /** Appends the next row from {@code chw} ({@code 3 × S × S} values). */
+  public void add(float[] chw) {
     checkHeld();
     if (finished) {
       throw new IllegalStateException("the batch is finished; no row can be added");
     }
-    if (row != rows || row >= capacityRows || chw.length != per) {
+    if (rows >= capacityRows || chw.length != per) {
       throw new IllegalArgumentException(
-          "row " + row + " of " + chw.length + " values; expected row " + rows + " of " + per);
+          "row " + rows + " of " + chw.length + " values; room for " + capacityRows + " of " + per);
     }
-    int at = row * per;
+    int at = rows * per;
     if (elementBytes == Float.BYTES) {
       FloatBuffer fb = buffer.asFloatBuffer();
       fb.put(at, chw);

@@ -157,7 +157,7 @@ public final class OnnxTower implements AutoCloseable {
   /**
    * A direct input buffer for up to {@code maxRows} images of side {@code size} in this tower's
    * element type (padded room for a fixed batch included), reused from earlier batches when one is
-   * free. Fill it with {@link ImageInput#put}, {@link ImageInput#finish} it, run it with {@link
+   * free. Fill it with {@link ImageInput#add}, {@link ImageInput#finish} it, run it with {@link
    * #runImages(ImageInput)} and give it back with {@link #release}.
    */
   public ImageInput imageInput(int maxRows, int size) {

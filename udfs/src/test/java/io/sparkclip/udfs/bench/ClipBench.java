@@ -91,13 +91,22 @@ public final class ClipBench {
     return n / ((System.nanoTime() - t0) / 1e9);
   }
 
-  static void decode(Path dir, double seconds) throws Exception {
+  /** The bytes of every file in {@code dir}, by name. */
+  static List<byte[]> readImages(Path dir) throws IOException {
     List<byte[]> images = new ArrayList<>();
     try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.sorted().toList()) {
+      for (Path p : s.filter(Files::isRegularFile).sorted().toList()) {
         images.add(Files.readAllBytes(p));
       }
     }
+    if (images.isEmpty()) {
+      throw new IllegalArgumentException("no files in " + dir);
+    }
+    return images;
+  }
+
+  static void decode(Path dir, double seconds) throws Exception {
+    List<byte[]> images = readImages(dir);
     long bytes = images.stream().mapToLong(b -> b.length).sum();
     System.out.printf(
         "decode bench: %d JPEGs, %.1f MB, OpenCV available: %s, one thread%n",

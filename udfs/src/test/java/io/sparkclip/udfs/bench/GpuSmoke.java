@@ -6,16 +6,15 @@ import io.sparkclip.schemas.ErrorId;
 import io.sparkclip.schemas.SparkclipException;
 import io.sparkclip.udfs.embed.BatchEmbedder;
 import io.sparkclip.udfs.embed.EmbedResult;
+import io.sparkclip.udfs.embed.EmbedSettings;
+import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.embed.ImageEmbedder;
 import io.sparkclip.udfs.embed.PreparedBatch;
 import io.sparkclip.udfs.embed.TextEmbedder;
 import io.sparkclip.udfs.embed.Vectors;
-import io.sparkclip.udfs.model.ModelDirectory;
-import io.sparkclip.udfs.preprocess.ImageDecoder;
 import io.sparkclip.udfs.session.CudaOptions;
 import io.sparkclip.udfs.session.Device;
 import io.sparkclip.udfs.session.SessionCache;
-import io.sparkclip.udfs.text.ClipTokenizer;
 import java.awt.Color;
 import java.awt.GradientPaint;
 import java.awt.Graphics2D;
@@ -31,7 +30,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkContext;
@@ -54,8 +52,6 @@ public final class GpuSmoke {
   private static final int USAGE = 2;
 
   /** CPU reference sessions use every core; CUDA sessions take their threads from CudaOptions. */
-  private static final int THREADS = Runtime.getRuntime().availableProcessors();
-
   private GpuSmoke() {}
 
   public static void main(String[] args) throws Exception {
@@ -86,10 +82,10 @@ public final class GpuSmoke {
       System.out.printf("wrote %d JPEGs to %s%n", images.size(), dir);
       return 0;
     } else if (cmd.equals("parity") && n == 4) {
-      return parity(Paths.get(a[1]), readImages(Paths.get(a[2])), a[3]);
+      return parity(Paths.get(a[1]), ClipBench.readImages(Paths.get(a[2])), a[3]);
     } else if (cmd.equals("throughput") && (n == 4 || n == 5)) {
       double secs = n > 4 ? Double.parseDouble(a[4]) : 3;
-      return throughput(Paths.get(a[1]), readImages(Paths.get(a[2])), a[3], secs);
+      return throughput(Paths.get(a[1]), ClipBench.readImages(Paths.get(a[2])), a[3], secs);
     } else if (cmd.equals("negative") && n == 3) {
       return negative(Paths.get(a[1]), a[2]);
     }
@@ -103,24 +99,18 @@ public final class GpuSmoke {
     return USAGE;
   }
 
-  /** Both towers of a model on one device, built as Embedders builds them on an executor. */
+  /** Both towers of a model, from the executors' own factory ({@link Embedders}). */
   record Towers(ImageEmbedder image, TextEmbedder text) {
-    static Towers open(ModelDirectory dir, Device device) {
-      var visual = SessionCache.get(dir.visualOnnx(), device, THREADS);
-      var textual = SessionCache.get(dir.textualOnnx(), device, THREADS);
-      ImageEmbedder.checkWidth(dir, visual);
-      ImageEmbedder.checkWidth(dir, textual);
-      return new Towers(
-          new ImageEmbedder(ImageDecoder.defaults(), dir.preprocessConfig(), visual),
-          new TextEmbedder(ClipTokenizer.load(dir.tokenizerJson(), dir.contextLength()), textual));
+    static Towers open(Path modelDir, String deviceParam) {
+      EmbedSettings s = EmbedSettings.of(modelDir.toString()).withDevice(deviceParam);
+      return new Towers(Embedders.image(s), Embedders.text(s));
     }
   }
 
   static int parity(Path modelDir, List<byte[]> images, String deviceParam) throws Exception {
-    ModelDirectory dir = ModelDirectory.open(modelDir);
-    Device device = SessionCache.resolveDevice(deviceParam);
-    Towers cpu = Towers.open(dir, Device.CPU);
-    Towers dev = Towers.open(dir, device);
+    Towers cpu = Towers.open(modelDir, "cpu");
+    Towers dev = Towers.open(modelDir, deviceParam);
+    Device device = dev.image().tower().device();
     // fp32: 0.999, as GpuEmbedIT. CUDA and CPU kernels sum in different orders (and cuBLAS may use
     // TF32 on Ampere+), which costs 1e-5..1e-4 of cosine on a CLIP tower; 0.999 leaves room for
     // that and still catches a wrong input layout, a broken kernel or a mixed-up device (those
@@ -185,9 +175,8 @@ public final class GpuSmoke {
   }
 
   static int throughput(Path modelDir, List<byte[]> images, String deviceParam, double seconds) {
-    ModelDirectory dir = ModelDirectory.open(modelDir);
-    Device device = SessionCache.resolveDevice(deviceParam);
-    Towers t = Towers.open(dir, device);
+    Towers t = Towers.open(modelDir, deviceParam);
+    Device device = t.image().tower().device();
     // "infer": the session's own rate (host-to-device copy and L2 norm included). "prep+infer"
     // adds decode + preprocess (tokenize for text) on this one thread: a task without prefetch;
     // Spark tasks prepare the next batches on --preprocess-threads while one runs.
@@ -229,7 +218,6 @@ public final class GpuSmoke {
   }
 
   static int negative(Path modelDir, String deviceParam) throws Exception {
-    ModelDirectory dir = ModelDirectory.open(modelDir);
     List<byte[]> images = cycle(synthetic(8), 256);
     if (!SessionCache.cudaProviderAvailable()) {
       System.out.println("note: this ONNX Runtime has no CUDA provider (build with -Pgpu)");
@@ -239,10 +227,10 @@ public final class GpuSmoke {
         expect(
             "device cuda:99",
             ErrorId.DEVICE_CUDA_NO_DEVICE,
-            () -> embed(dir, "cuda:99", images.subList(0, 1)));
+            () -> embed(modelDir, "cuda:99", images.subList(0, 1)));
     // CudaOptions reads spark.sparkclip.cuda.* only from the SparkEnv's conf (CudaOptions.current),
-    // so a local SparkContext is what puts the limit where an executor would find it; sessions
-    // are keyed by the options, so the limited session is a new one.
+    // so a local SparkContext is what puts the limit where an executor would find it. No session
+    // of this device was opened before in this JVM, so the limited one is the first.
     String limit = System.getProperty("gpusmoke.memoryLimit", "1m");
     SparkConf conf = new SparkConf().setMaster("local[1]").setAppName("GpuSmoke");
     conf.set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1");
@@ -255,7 +243,7 @@ public final class GpuSmoke {
           expect(
               "cuda.memoryLimit=" + limit + ", batch 256",
               ErrorId.DEVICE_CUDA_OUT_OF_MEMORY,
-              () -> embed(dir, deviceParam, images));
+              () -> embed(modelDir, deviceParam, images));
     } finally {
       sc.stop();
     }
@@ -267,8 +255,8 @@ public final class GpuSmoke {
     return ok ? 0 : FAILED;
   }
 
-  private static void embed(ModelDirectory dir, String deviceParam, List<byte[]> images) {
-    Towers t = Towers.open(dir, SessionCache.resolveDevice(deviceParam));
+  private static void embed(Path modelDir, String deviceParam, List<byte[]> images) {
+    Towers t = Towers.open(modelDir, deviceParam);
     t.image().embed(images); // a CUDA failure throws; a bad image would only mark its row
   }
 
@@ -312,19 +300,6 @@ public final class GpuSmoke {
       out.add(bytes.toByteArray());
     }
     return out;
-  }
-
-  static List<byte[]> readImages(Path dir) throws IOException {
-    List<byte[]> images = new ArrayList<>();
-    try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.filter(Files::isRegularFile).sorted().toList()) {
-        images.add(Files.readAllBytes(p));
-      }
-    }
-    if (images.isEmpty()) {
-      throw new IllegalArgumentException("no files in " + dir);
-    }
-    return images;
   }
 
   /** Caption {@code i}: varied, every 11th longer than the 77-token context (truncated). */

@@ -31,7 +31,7 @@ class ImageInputTest {
   @Test
   void aReleasedInputRefusesUse() {
     ImageInput in = tower.imageInput(2, 64);
-    in.put(0, new float[3 * 64 * 64]);
+    in.add(new float[3 * 64 * 64]);
     in.finish();
     tower.release(in);
     assertThatThrownBy(() -> tower.runImages(in))
@@ -39,7 +39,7 @@ class ImageInputTest {
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("released");
     ImageInput other = tower.imageInput(2, 64);
-    assertThatThrownBy(() -> in.put(0, new float[3 * 64 * 64]))
+    assertThatThrownBy(() -> in.add(new float[3 * 64 * 64]))
         .as("writing a released input")
         .isInstanceOf(IllegalStateException.class);
     tower.release(other);
