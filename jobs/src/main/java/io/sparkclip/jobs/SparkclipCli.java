@@ -6,6 +6,7 @@ import io.sparkclip.jobs.cli.CurateCommand;
 import io.sparkclip.jobs.cli.DecontaminateCommand;
 import io.sparkclip.jobs.cli.DedupCommand;
 import io.sparkclip.jobs.cli.DemoCommand;
+import io.sparkclip.jobs.cli.DownloadCommand;
 import io.sparkclip.jobs.cli.EmbedCommand;
 import io.sparkclip.jobs.cli.EvaluateCommand;
 import io.sparkclip.jobs.cli.ExportCommand;
@@ -34,6 +35,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       GenerateCommand.class,
       InspectCommand.class,
+      DownloadCommand.class,
       MatchQueriesCommand.class,
       BasicFilterCommand.class,
       DedupCommand.class,

@@ -29,6 +29,7 @@ public enum ErrorId {
   INPUT_NOT_PARQUET("The input path holds no readable Parquet files."),
   INPUT_MIXED_LAYOUTS(
       "The input folder mixes storage layouts (Parquet, WebDataset tars, img2dataset files)."),
+  INPUT_NO_METADATA_FILES("The download input holds no Parquet, CSV or TSV metadata files."),
   INPUT_TAR_WITHOUT_IMAGES("A WebDataset tar shard holds no image members."),
   INPUT_SHARD_NAME_CLASH("Two input files map to the same embed shard name."),
   INPUT_NO_CAPTION_COLUMN("The input has no caption column sparkclip recognises."),

@@ -419,6 +419,28 @@ public final class Errors {
         "Use one of the listed kinds, e.g. --fault-rate shuffled_caption=0.1.");
   }
 
+  /** download --resize-mode other than img2dataset's modes. */
+  public static SparkclipException unknownResizeMode(String mode) {
+    return error(
+        ErrorId.OPTION_UNKNOWN_VALUE,
+        "Unknown --resize-mode '" + mode + "'.",
+        "download resizes in img2dataset's modes: no (keep the downloaded bytes), keep_ratio (short"
+            + " side = --image-size), center_crop (keep_ratio, then the centred square) or border"
+            + " (long side = --image-size, padded with white to a square).",
+        "Use --resize-mode no, keep_ratio, center_crop or border.");
+  }
+
+  /** download's input holds no metadata files it reads. */
+  public static SparkclipException noMetadataFiles(String path) {
+    return error(
+        ErrorId.INPUT_NO_METADATA_FILES,
+        "No metadata files under '" + path + "'.",
+        "download reads URL + caption metadata from Parquet (.parquet), CSV (.csv) or TSV (.tsv)"
+            + " files, optionally gzip-compressed (.csv.gz, .tsv.gz); each file is one shard.",
+        "Point download at such a file or a folder of them (e.g. LAION's or CC12M's metadata"
+            + " parquet, or a TSV with url and caption columns).");
+  }
+
   /** generate --format other than parquet or files. */
   public static SparkclipException unknownGenerateFormat(String format) {
     return error(

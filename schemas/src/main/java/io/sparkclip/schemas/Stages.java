@@ -10,6 +10,7 @@ import java.util.List;
 public final class Stages {
   private Stages() {}
 
+  public static final String DOWNLOAD = "download";
   public static final String MATCH_QUERIES = "match-queries";
   public static final String BASIC_FILTER = "basic-filter";
   public static final String DEDUP = "dedup";
@@ -26,6 +27,7 @@ public final class Stages {
    */
   public static final List<String> CURATION_ORDER =
       List.of(
+          DOWNLOAD,
           MATCH_QUERIES,
           BASIC_FILTER,
           DEDUP,

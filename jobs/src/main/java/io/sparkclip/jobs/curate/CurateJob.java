@@ -9,6 +9,7 @@ import io.sparkclip.jobs.balance.BalanceStage;
 import io.sparkclip.jobs.basicfilter.BasicFilterStage;
 import io.sparkclip.jobs.decontaminate.DecontaminateStage;
 import io.sparkclip.jobs.dedup.DedupStage;
+import io.sparkclip.jobs.download.DownloadStage;
 import io.sparkclip.jobs.embed.EmbedStage;
 import io.sparkclip.jobs.export.ExportJob;
 import io.sparkclip.jobs.filter.FilterStage;
@@ -96,6 +97,7 @@ public final class CurateJob {
   /** Every stage curate can run, in {@link Stages#CURATION_ORDER}. */
   static final List<Stage<?>> ALL =
       List.of(
+          new DownloadStage(),
           new MatchQueriesStage(),
           new BasicFilterStage(),
           new DedupStage(),

@@ -2,11 +2,13 @@ package io.sparkclip.jobs.embed;
 
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.Paths;
+import io.sparkclip.jobs.stage.ShardCommitLog;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
 import io.sparkclip.schemas.Columns;
 import io.sparkclip.schemas.Errors;
+import io.sparkclip.schemas.StageFiles;
 import io.sparkclip.udfs.embed.EmbedSettings;
 import io.sparkclip.udfs.embed.Embedders;
 import io.sparkclip.udfs.model.ModelDirectory;
@@ -158,7 +160,8 @@ public final class EmbedJob {
     }
 
     FileSystem outFs = Paths.fs(spark, options.out());
-    ShardCommitLog log = new ShardCommitLog(outFs, new Path(options.out()));
+    ShardCommitLog log =
+        new ShardCommitLog(outFs, new Path(options.out()), StageFiles.EMBED_MANIFEST_FILE);
     Map<String, Object> manifest = new LinkedHashMap<>();
     manifest.put("model_id", modelId);
     manifest.put("precision", options.precision());
