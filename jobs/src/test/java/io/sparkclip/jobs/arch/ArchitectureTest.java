@@ -24,6 +24,7 @@ class ArchitectureTest {
   /** One package per curation stage. */
   static final List<String> STAGES =
       List.of(
+          "download",
           "match",
           "basicfilter",
           "dedup",

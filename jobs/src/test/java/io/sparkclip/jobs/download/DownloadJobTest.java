@@ -299,6 +299,50 @@ class DownloadJobTest {
   }
 
   @Test
+  void theOutputIsImg2datasetParquetThatTheOtherStagesAndExportRead() throws Exception {
+    server.image("/wds/one.jpg", LocalImageServer.jpeg(64, 48, 21), "image/jpeg");
+    server.image("/wds/two.png", LocalImageServer.png(40, 40, 22), "image/png");
+    server.status("/wds/three.jpg", 404);
+    Path meta =
+        metadata(
+            "wds/meta.tsv",
+            List.of(
+                server.url("/wds/one.jpg"),
+                server.url("/wds/two.png"),
+                server.url("/wds/three.jpg")));
+    Path out = tmp.resolve("wds-out");
+    run(conf(meta, out).with(DownloadOptions.RESIZE_MODE, "center_crop").with("image-size", 32));
+
+    io.sparkclip.jobs.stage.CurationInput in =
+        io.sparkclip.jobs.stage.CurationInput.read(
+            spark, CurationOutput.data(out.toString()), io.sparkclip.schemas.ColumnMapping.DETECT);
+    assertThat(in.layout().layout())
+        .as("layout sparkclip detects in download's output")
+        .isEqualTo(io.sparkclip.schemas.InputLayout.IMG2DATASET);
+    assertThat(in.layout().hasImages()).isTrue();
+    Map<String, Row> rows = byUrl(out);
+    Row one = rows.get(server.url("/wds/one.jpg"));
+    assertThat(List.of(one.getAs(Columns.WIDTH), one.getAs(Columns.HEIGHT)))
+        .as("center_crop 32")
+        .isEqualTo(List.of(32, 32));
+    assertThat(List.of(one.getAs(Columns.ORIGINAL_WIDTH), one.getAs(Columns.ORIGINAL_HEIGHT)))
+        .isEqualTo(List.of(64, 48));
+
+    Path wds = tmp.resolve("wds-export");
+    var exported =
+        new io.sparkclip.jobs.export.ExportJob(
+                spark,
+                io.sparkclip.jobs.export.ExportJob.Options.from(
+                    StageConf.io(out.toString(), wds.toString())
+                        .with(io.sparkclip.jobs.export.ExportJob.Options.FORMAT, "webdataset")))
+            .run();
+    assertThat(exported.rows()).as("successes exported as WebDataset samples").isEqualTo(2);
+    assertThat(exported.skipped().values().stream().mapToLong(Long::longValue).sum())
+        .as("the 404 row is skipped with a reason, not lost")
+        .isEqualTo(1);
+  }
+
+  @Test
   void badInputFailsFastWithItsId() throws Exception {
     Path noUrl = tmp.resolve("nourl/meta.tsv");
     Files.createDirectories(noUrl.getParent());

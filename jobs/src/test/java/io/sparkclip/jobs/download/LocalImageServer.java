@@ -105,6 +105,10 @@ final class LocalImageServer implements AutoCloseable {
    * to model a slow remote host in a throughput benchmark (e.g. 100 ms per response).
    */
   static LocalImageServer start(int latencyMillis) {
+    // The JDK server writes headers and body separately with Nagle's algorithm on by default: the
+    // body then waits for the client's delayed ACK (40 ms on Linux), which a real server (nginx,
+    // a CDN) never adds. Read once, when the first server starts.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     try {
       return new LocalImageServer(latencyMillis);
     } catch (IOException e) {
