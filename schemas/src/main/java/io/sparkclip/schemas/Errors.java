@@ -742,21 +742,21 @@ public final class Errors {
         "Re-run with --overwrite, or delete the marker " + marker + " to redo only that shard.");
   }
 
-  /** The output's manifest was written with other embed options. */
+  /** The output's manifest was written with other options (embed, download). */
   public static SparkclipException resumeOptionsChanged(
       String out, String key, Object have, Object want) {
     return error(
         ErrorId.RESUME_OPTIONS_CHANGED,
         "'"
             + out
-            + "' holds embeddings made with "
+            + "' holds shards made with "
             + key
             + "="
             + have
             + ", this run asks for "
             + want
             + ".",
-        "Resuming would mix two kinds of embeddings in one output.",
+        "Resuming would mix shards made two ways (embeddings or stored images) in one output.",
         "Use the same options to resume, another --out, or --overwrite to start over.");
   }
 

@@ -51,6 +51,9 @@ public final class StageFiles {
   public static final String EMBED_COMMITTED_DIR = "_committed";
   public static final String EMBED_MANIFEST_FILE = "_embed.json";
 
+  /** download's resume manifest: the options that change the stored images. */
+  public static final String DOWNLOAD_MANIFEST_FILE = "_download.json";
+
   // --- decontaminate's output, beside data/ and rejects/ ---
   /** Per evaluation set: items, items found in the pool, % of the set, pool rows matched. */
   public static final String EVAL_OVERLAP_FILE = "_eval_overlap.json";

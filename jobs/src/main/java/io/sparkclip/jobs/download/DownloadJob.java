@@ -2,6 +2,7 @@ package io.sparkclip.jobs.download;
 
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.ShardCommitLog;
+import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -37,7 +38,7 @@ public final class DownloadJob {
   private static final Logger LOG = LoggerFactory.getLogger(DownloadJob.class);
 
   /** The resume manifest: options that change the images a shard holds. */
-  static final String MANIFEST = "_download.json";
+  static final String MANIFEST = StageFiles.DOWNLOAD_MANIFEST_FILE;
 
   /** Seconds between progress lines. */
   static final long PROGRESS_SECONDS = 10;

@@ -86,8 +86,11 @@ public final class Paths {
       if (fs.exists(new Path(input, StageFiles.SUMMARY_FILE)) && fs.isDirectory(data)) {
         return data.toString();
       }
-      if (fs.exists(new Path(input, StageFiles.EMBED_MANIFEST_FILE)) && fs.isDirectory(data)) {
-        return data.toString();
+      for (String manifest :
+          new String[] {StageFiles.EMBED_MANIFEST_FILE, StageFiles.DOWNLOAD_MANIFEST_FILE}) {
+        if (fs.exists(new Path(input, manifest)) && fs.isDirectory(data)) {
+          return data.toString();
+        }
       }
       return input;
     } catch (IOException e) {
