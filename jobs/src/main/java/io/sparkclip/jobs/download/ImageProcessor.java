@@ -29,7 +29,8 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * page served as {@code .jpg} is not an image), decoded by the engine's decoder (the
  * decompression-bomb guard and the truncated-JPEG check included) so that every success is an image
  * sparkclip can embed, resized in img2dataset's modes with the engine's Pillow-exact resampler and
- * re-encoded as JPEG; {@code sha256} is of the downloaded bytes, as img2dataset computes it.
+ * re-encoded as JPEG; {@code sha256} and {@code exif} are of the downloaded bytes, as img2dataset
+ * computes them.
  */
 final class ImageProcessor {
   /** A processed body: the fields of an output row. */
@@ -94,14 +95,15 @@ final class ImageProcessor {
     }
     int ow = r.width;
     int oh = r.height;
+    String exif = ExifJson.of(body);
     if (mode == ResizeMode.NO) {
-      return new Processed(DownloadStatus.SUCCESS, null, null, body, ow, oh, ow, oh, sha, null);
+      return new Processed(DownloadStatus.SUCCESS, null, null, body, ow, oh, ow, oh, sha, exif);
     }
     try {
       byte[] rgb = rgb(r);
       Raster8 out = resize(new Raster8(ow, oh, PilMode.RGB, rgb));
       return new Processed(
-          DownloadStatus.SUCCESS, null, null, jpeg(out), out.width, out.height, ow, oh, sha, null);
+          DownloadStatus.SUCCESS, null, null, jpeg(out), out.width, out.height, ow, oh, sha, exif);
     } catch (IOException | RuntimeException e) {
       return Processed.failed(
           DownloadStatus.FAILED_TO_RESIZE,

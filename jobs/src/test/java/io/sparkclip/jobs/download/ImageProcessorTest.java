@@ -62,6 +62,55 @@ class ImageProcessorTest {
             });
   }
 
+  /**
+   * A JPEG with an EXIF APP1 segment after SOI: a little-endian TIFF header and IFD0 holding Make
+   * ("TestCam") and Orientation (6).
+   */
+  static byte[] withExif(byte[] jpeg) {
+    java.io.ByteArrayOutputStream tiff = new java.io.ByteArrayOutputStream();
+    int[] header = {'I', 'I', 42, 0, 8, 0, 0, 0};
+    for (int b : header) {
+      tiff.write(b);
+    }
+    // IFD0: 2 entries, then the next-IFD offset 0, then the Make string at offset 8+2+24+4 = 38.
+    int[] ifd = {
+      2, 0, 0x0F, 0x01, 2, 0, 8, 0, 0, 0, 38, 0, 0, 0, // Make, ASCII, count 8, offset 38
+      0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, // Orientation, SHORT, 1, value 6
+      0, 0, 0, 0
+    };
+    for (int b : ifd) {
+      tiff.write(b);
+    }
+    tiff.writeBytes("TestCam\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    byte[] t = tiff.toByteArray();
+    int len = 2 + 6 + t.length;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(0xFF);
+    out.write(0xD8);
+    out.write(0xFF);
+    out.write(0xE1);
+    out.write(len >> 8);
+    out.write(len & 0xFF);
+    out.writeBytes("Exif\0\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    out.writeBytes(t);
+    out.write(jpeg, 2, jpeg.length - 2);
+    return out.toByteArray();
+  }
+
+  @Test
+  void exifIsKeyedAsImg2datasetKeysIt() {
+    byte[] jpeg = withExif(LocalImageServer.jpeg(60, 40, 3));
+    ImageProcessor.Processed p = processor(ResizeMode.NO, 256).process(jpeg, "image/jpeg");
+    assertThat(p.status()).isEqualTo(DownloadStatus.SUCCESS);
+    assertThat(p.exif())
+        .as("exif JSON")
+        .contains("\"Image Make\":\"TestCam\"")
+        .contains("\"Image Orientation\":\"6\"");
+    ImageProcessor.Processed none =
+        processor(ResizeMode.NO, 256).process(LocalImageServer.png(10, 10, 4), "image/png");
+    assertThat(none.exif()).as("no EXIF").isEqualTo("{}");
+  }
+
   @Test
   void nonImagesAndBrokenImagesSayWhy() {
     ImageProcessor p = processor(ResizeMode.NO, 256);
