@@ -168,6 +168,12 @@ public final class CurateJob {
       }
     }
     List<String> stages = stages(c);
+    if (stages.contains(Stages.DOWNLOAD) && !stages.get(0).equals(Stages.DOWNLOAD)) {
+      throw Errors.optionConflict(
+          "curate",
+          "download must be the first of the stages",
+          "download turns URL + caption metadata into pairs with images; stages = " + stages);
+    }
     Set<String> seen = new java.util.HashSet<>();
     for (String s : stages) {
       if (!Stages.CURATION_ORDER.contains(s)) {
@@ -318,9 +324,14 @@ public final class CurateJob {
     // The input's schema only (Parquet footers, no rows): whether the input already has columns a
     // stage needs, e.g. embeddings for score.
     String input = conf.getString(StageKeys.INPUT);
+    // download reads metadata (CSV, TSV or Parquet) itself and writes the columns it names.
+    boolean fromMetadata = !plan.isEmpty() && plan.get(0).stage().name().equals(Stages.DOWNLOAD);
     checkOrder(
         plan,
-        List.of(InputFiles.read(spark, Paths.resolveInput(spark, input)).schema().fieldNames()));
+        fromMetadata
+            ? List.of()
+            : List.of(
+                InputFiles.read(spark, Paths.resolveInput(spark, input)).schema().fieldNames()));
     ExportJob.Options export = exportOptions(plan);
     if (export != null) {
       export.validate(); // a bad format fails before the stages run

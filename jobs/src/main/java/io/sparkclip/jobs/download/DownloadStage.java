@@ -64,6 +64,8 @@ public final class DownloadStage implements Stage<DownloadOptions> {
   @Override
   public Set<String> writes() {
     return Set.of(
+        Columns.URL,
+        Columns.CAPTION,
         Columns.KEY,
         Columns.STATUS,
         Columns.ERROR_MESSAGE,

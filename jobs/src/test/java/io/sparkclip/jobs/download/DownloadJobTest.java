@@ -343,6 +343,43 @@ class DownloadJobTest {
   }
 
   @Test
+  void curateStartsFromMetadataWithDownload() throws Exception {
+    server.image("/curate/a.jpg", LocalImageServer.jpeg(64, 64, 31), "image/jpeg");
+    server.image("/curate/b.jpg", LocalImageServer.jpeg(70, 50, 32), "image/jpeg");
+    server.status("/curate/c.jpg", 404);
+    Path meta =
+        metadata(
+            "curate/meta.tsv",
+            List.of(
+                server.url("/curate/a.jpg"),
+                server.url("/curate/b.jpg"),
+                server.url("/curate/c.jpg")));
+    Path out = tmp.resolve("curated");
+    Map<String, String> o = new LinkedHashMap<>();
+    o.put("input", meta.getParent().toString());
+    o.put("out", out.toString());
+    o.put("download.allow-private-addresses", "true");
+    com.typesafe.config.Config c =
+        io.sparkclip.jobs.curate.CurateJob.load(null, o)
+            .withValue(
+                io.sparkclip.jobs.curate.CurateJob.STAGES,
+                com.typesafe.config.ConfigValueFactory.fromIterable(List.of("download", "dedup")));
+    List<io.sparkclip.jobs.curate.CurateJob.StageResult> results =
+        new io.sparkclip.jobs.curate.CurateJob(spark, c).run();
+    assertThat(results.get(0).rowsOut()).as("download keeps every row").isEqualTo(3);
+    assertThat(results.get(1).rowsIn()).as("dedup reads download's output").isEqualTo(3);
+    assertThat(results.get(1).rowsOut()).as("the 404 row is rejected as imageless").isEqualTo(2);
+    assertThat(results.get(1).rejected().values().stream().mapToLong(Long::longValue).sum())
+        .isEqualTo(1);
+    Path late = tmp.resolve("late.conf");
+    Files.writeString(late, "stages = [dedup, download]\n");
+    assertThatThrownBy(() -> io.sparkclip.jobs.curate.CurateJob.load(late.toString(), o))
+        .as("download listed after another stage")
+        .isInstanceOfSatisfying(
+            SparkclipException.class, e -> assertThat(e.id()).isEqualTo(ErrorId.OPTION_CONFLICT));
+  }
+
+  @Test
   void badInputFailsFastWithItsId() throws Exception {
     Path noUrl = tmp.resolve("nourl/meta.tsv");
     Files.createDirectories(noUrl.getParent());
