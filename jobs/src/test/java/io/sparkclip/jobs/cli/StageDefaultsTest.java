@@ -27,6 +27,7 @@ class StageDefaultsTest {
   static final Map<String, Supplier<StageCommand<?>>> COMMANDS = new LinkedHashMap<>();
 
   static {
+    COMMANDS.put(Stages.DOWNLOAD, DownloadCommand::new);
     COMMANDS.put(Stages.MATCH_QUERIES, MatchQueriesCommand::new);
     COMMANDS.put(Stages.BASIC_FILTER, BasicFilterCommand::new);
     COMMANDS.put(Stages.DEDUP, DedupCommand::new);

@@ -137,6 +137,11 @@ public final class DownloadBench {
             retained / 1048576.0,
             Runtime.getRuntime().maxMemory() / 1048576.0));
     spark.stop();
+    for (Path dir : new Path[] {meta, warm}) {
+      try (var files = Files.walk(dir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      }
+    }
   }
 
   private static Path metadata(String base, int urls) throws java.io.IOException {

@@ -80,6 +80,18 @@ class EmbedJobTest {
             .run();
     assertThat(first.shards()).as("one shard per input file").isEqualTo(3);
     assertThat(first.rowsEmbedded()).as("rows embedded").isEqualTo(450);
+    try (Stream<Path> s = Files.list(Path.of(out, "data"))) {
+      Map<String, Long> partsPerShard =
+          s.map(p -> p.getFileName().toString())
+              .filter(n -> n.endsWith(".parquet"))
+              .collect(
+                  java.util.stream.Collectors.groupingBy(
+                      ShardCommitLog::shardOfDataFile, java.util.stream.Collectors.counting()));
+      assertThat(partsPerShard)
+          .as("each one-row-group file is embedded by one task per core (local[2]), one shard")
+          .hasSize(3)
+          .allSatisfy((shard, parts) -> assertThat(parts).isEqualTo(2L));
+    }
 
     Dataset<Row> df = spark.read().parquet(out + "/data");
     assertThat(df.count()).as("every input row is in the output").isEqualTo(450);
