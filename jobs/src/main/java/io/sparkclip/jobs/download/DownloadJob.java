@@ -2,6 +2,7 @@ package io.sparkclip.jobs.download;
 
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.ShardCommitLog;
+import io.sparkclip.jobs.stage.ShardPool;
 import io.sparkclip.schemas.StageFiles;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -10,10 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
@@ -93,57 +90,41 @@ public final class DownloadJob {
         p.skipped(),
         retry.size());
 
-    int parallel =
-        options.concurrentShards() > 0
-            ? options.concurrentShards()
-            : Math.max(1, spark.sparkContext().defaultParallelism());
-    int jobs = p.shards().size() + retry.size();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallel, Math.max(1, jobs)));
     long fetched = 0;
     try (DownloadProgress progress =
         new DownloadProgress(spark.sparkContext(), console, PROGRESS_SECONDS)) {
       ShardDownload shard = new ShardDownload(spark, options, progress);
-      List<Future<Long>> futures = new ArrayList<>();
+      List<ShardPool.ShardWork<Long>> work = new ArrayList<>();
       for (String name : p.shards()) {
         Path file = shards.get(name);
         int ordinal = names.indexOf(name);
-        futures.add(
-            pool.submit(
-                () ->
-                    commit(
-                        log,
-                        name,
-                        file,
-                        inFs,
-                        tmp -> {
-                          shard.download(name, file, ordinal, tmp);
-                          return -1L;
-                        })));
+        work.add(
+            () ->
+                commit(
+                    log,
+                    name,
+                    file,
+                    inFs,
+                    tmp -> {
+                      shard.download(name, file, ordinal, tmp);
+                      return -1L;
+                    }));
       }
       for (String name : retry) {
         Path file = shards.get(name);
         List<Path> committed = log.dataFiles(name);
-        futures.add(
-            pool.submit(
-                () -> commit(log, name, file, inFs, tmp -> shard.retry(name, committed, tmp))));
+        work.add(() -> commit(log, name, file, inFs, tmp -> shard.retry(name, committed, tmp)));
       }
-      for (Future<Long> f : futures) {
-        fetched += f.get();
+      for (long n :
+          ShardPool.run(
+              work,
+              ShardPool.parallelism(spark, options.concurrentShards()),
+              "downloading a shard")) {
+        fetched += n;
       }
       outFs.delete(log.staging, true);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException("downloading a shard failed", c);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } finally {
-      pool.shutdownNow();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     Result r =
@@ -153,12 +134,13 @@ public final class DownloadJob {
   }
 
   /** Work that writes one shard to a staging folder and returns the rows it fetched (or -1). */
-  private interface ShardWork {
+  private interface StagedWrite {
     long write(Path staging) throws IOException;
   }
 
   /** Runs {@code work} for one shard and commits what it wrote; returns the rows it fetched. */
-  private long commit(ShardCommitLog log, String name, Path source, FileSystem inFs, ShardWork work)
+  private long commit(
+      ShardCommitLog log, String name, Path source, FileSystem inFs, StagedWrite work)
       throws IOException {
     long t0 = System.nanoTime();
     Path tmp = new Path(log.staging, name);

@@ -3,6 +3,7 @@ package io.sparkclip.jobs.embed;
 import io.sparkclip.jobs.stage.CurationInput;
 import io.sparkclip.jobs.stage.Paths;
 import io.sparkclip.jobs.stage.ShardCommitLog;
+import io.sparkclip.jobs.stage.ShardPool;
 import io.sparkclip.jobs.stage.StageConf;
 import io.sparkclip.jobs.stage.StageKeys;
 import io.sparkclip.schemas.ColumnMapping;
@@ -20,11 +21,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -178,52 +174,27 @@ public final class EmbedJob {
     double saved = p.secondsSaved();
     LOG.info("embedding {} shards with {} ({})", pending.size(), modelId, modelDir);
 
-    int parallel =
-        options.concurrentShards() > 0
-            ? options.concurrentShards()
-            : Math.max(1, spark.sparkContext().defaultParallelism());
-    ExecutorService pool =
-        Executors.newFixedThreadPool(Math.min(parallel, Math.max(1, pending.size())));
-    AtomicLong rows = new AtomicLong();
+    List<ShardPool.ShardWork<Map<String, Long>>> work = new ArrayList<>();
+    for (String name : pending) {
+      work.add(() -> embedShard(shards.get(name), name, log, modelId));
+    }
+    long rows = 0;
     Map<String, Long> status = new TreeMap<>();
+    for (Map<String, Long> counts :
+        ShardPool.run(
+            work, ShardPool.parallelism(spark, options.concurrentShards()), "embedding a shard")) {
+      counts.forEach((k, v) -> status.merge(k, v, Long::sum));
+      rows += counts.values().stream().mapToLong(Long::longValue).sum();
+    }
     try {
-      List<Future<Map<String, Long>>> futures = new ArrayList<>();
-      for (String name : pending) {
-        futures.add(pool.submit(() -> embedShard(shards.get(name), name, log, modelId)));
-      }
-      for (Future<Map<String, Long>> f : futures) {
-        Map<String, Long> counts = f.get();
-        synchronized (status) {
-          counts.forEach((k, v) -> status.merge(k, v, Long::sum));
-        }
-        rows.addAndGet(counts.values().stream().mapToLong(Long::longValue).sum());
-      }
       outFs.delete(log.staging, true);
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new IllegalStateException("embedding a shard failed", c);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } finally {
-      pool.shutdownNow();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     EmbedReport.Result r =
         new EmbedReport.Result(
-            options.out(),
-            shards.size(),
-            skipped,
-            pending.size(),
-            rows.get(),
-            status,
-            saved,
-            seconds);
+            options.out(), shards.size(), skipped, pending.size(), rows, status, saved, seconds);
     EmbedReport.write(spark, options, r, modelId);
     LOG.info("embed done: {}", r);
     return r;
