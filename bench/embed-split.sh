@@ -2,14 +2,14 @@
 # embed end to end on one input file against the same number of rows in four files, and against
 # the tower bound (issue 19 points 2 and 3).
 #   bench/embed-split.sh [MODEL_DIR] [rows]        (default: a ViT-B/32-sized random model, 300)
-# MODEL_DIR defaults to $BENCH_WORK/b32, made by tools/make_fixtures.py --vit-b32 (torch) when
-# missing. Steps, each in its own JVM, on this machine's cores (embedded local[*]):
+# MODEL_DIR defaults to $BENCH_WORK/b32, made by tools/make_fixtures.py --vit-b32 (torch: the
+# venv of bench/peer/setup-python.sh, else /usr/bin/python3) when missing. Steps, each in its own JVM, on this machine's cores (embedded local[*]):
 #   1. tower bound: ClipBench embed MODEL 2 5 (pre-made tensors, 2 intra-op threads, batch 32):
 #      pairs/s = 1 / (1/images_per_s + 1/texts_per_s)
 #   2. sparkclip generate --rows N --seed 7, as one file (--shard-size N) and as four
 #      (--shard-size N/4), sides 256-768 px, default fault mix
 #   3. sparkclip embed on each (defaults: batch 32, fp32), wall seconds and the stage's own
-#      seconds from _summary.json (without JVM start-up)
+#      seconds from _embed_run.json (without JVM start-up)
 # and prints pairs/s of both, one file / four files, and each against the tower bound.
 # Environment: BENCH_WORK (keep data there; default a temporary folder removed at exit).
 set -euo pipefail
@@ -21,8 +21,11 @@ model="${1:-$work/b32}"
 rows="${2:-300}"
 (( rows % 4 == 0 )) || { echo "rows must be a multiple of 4" >&2; exit 2; }
 if [[ ! -f "$model/config.json" ]]; then
-  echo "making a random-weight ViT-B/32-sized model in $model (torch; a few minutes)"
-  /usr/bin/python3 "$root/tools/make_fixtures.py" --vit-b32 "$model" >"$work/make-model.log" 2>&1 \
+  # torch: the venv bench/peer/setup-python.sh makes, else Debian's python3-torch.
+  py="${PEER_VENV:-$HOME/.cache/sparkclip-peer/venv}/bin/python"
+  [[ -x "$py" ]] || py=/usr/bin/python3
+  echo "making a random-weight ViT-B/32-sized model in $model ($py, torch)"
+  "$py" "$root/tools/make_fixtures.py" --vit-b32 "$model" >"$work/make-model.log" 2>&1 \
     || { tail -20 "$work/make-model.log"; exit 1; }
 fi
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(java -version 2>&1 | head -1)"
@@ -45,7 +48,7 @@ for layout in one:$rows four:$((rows / 4)); do
     --quiet >"$work/embed-$name.log" 2>&1 || { tail -30 "$work/embed-$name.log"; exit 1; }
   t1=$(date +%s%N)
   job=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds'])" \
-    "$work/emb-$name/_summary.json")
+    "$work/emb-$name/_embed_run.json")
   awk -v a="$t0" -v b="$t1" -v j="$job" -v n="$rows" -v name="$name" -v bound="$bound" 'BEGIN {
     w = (b - a) / 1e9
     printf "%s: %d rows, wall %.1f s, stage %.1f s -> %.2f pairs/s (%.0f %% of the tower bound)\n",

@@ -118,7 +118,8 @@ if "$py" -c 'import pyarrow' >/dev/null 2>&1; then
 else
   log "no pyarrow: reading the Parquet with bench/peer/EmbeddingsDump.java"
   # shellcheck disable=SC2046
-  CLASSPATH="jobs/target/sparkclip-jobs.jar:$(cat jobs/target/launcher/spark-classpath.txt)" \
+  SPARK_LOCAL_IP="${SPARK_LOCAL_IP:-127.0.0.1}" \
+    CLASSPATH="jobs/target/sparkclip-jobs.jar:$(cat jobs/target/launcher/spark-classpath.txt)" \
     java -Xmx2g $(cat jobs/target/launcher/jvm-options.txt) -Dlog4j2.configurationFile="$root/conf/log4j2.properties" \
     bench/peer/EmbeddingsDump.java "$out" "$work/embedded-bin" >&2
   "$py" bench/peer/peer.py cosine "$work/torch.npz" "$out" "$work/embedded-bin" >"$work/cosine.log"

@@ -174,15 +174,19 @@ public final class EmbedJob {
     double saved = p.secondsSaved();
     LOG.info("embedding {} shards with {} ({})", pending.size(), modelId, modelDir);
 
+    int parallel = ShardPool.parallelism(spark, options.concurrentShards());
+    // Cores a shard gets while the others run: all of them for a lone shard, one each when at
+    // least as many shards as cores run at once.
+    int cores = Math.max(1, spark.sparkContext().defaultParallelism());
+    int tasksPerShard =
+        (int) Math.ceil((double) cores / Math.max(1, Math.min(parallel, pending.size())));
     List<ShardPool.ShardWork<Map<String, Long>>> work = new ArrayList<>();
     for (String name : pending) {
-      work.add(() -> embedShard(shards.get(name), name, log, modelId));
+      work.add(() -> embedShard(shards.get(name), name, log, modelId, tasksPerShard));
     }
     long rows = 0;
     Map<String, Long> status = new TreeMap<>();
-    for (Map<String, Long> counts :
-        ShardPool.run(
-            work, ShardPool.parallelism(spark, options.concurrentShards()), "embedding a shard")) {
+    for (Map<String, Long> counts : ShardPool.run(work, parallel, "embedding a shard")) {
       counts.forEach((k, v) -> status.merge(k, v, Long::sum));
       rows += counts.values().stream().mapToLong(Long::longValue).sum();
     }
@@ -200,13 +204,14 @@ public final class EmbedJob {
     return r;
   }
 
-  private Map<String, Long> embedShard(Path file, String name, ShardCommitLog log, String modelId)
-      throws IOException {
+  private Map<String, Long> embedShard(
+      Path file, String name, ShardCommitLog log, String modelId, int tasks) throws IOException {
     long t0 = System.nanoTime();
     spark
         .sparkContext()
         .setLocalProperty("spark.job.description", "sparkclip embed: shard " + name);
-    CurationInput in = spread(CurationInput.read(spark, file.toString(), options.mapping()));
+    CurationInput in =
+        spread(CurationInput.read(spark, file.toString(), options.mapping()), file, tasks);
     Dataset<Row> embedded = EmbedTransform.embed(in, modelId, options);
     Path tmp = new Path(log.staging, name);
     embedded.write().option("compression", "snappy").parquet(tmp.toString());
@@ -230,20 +235,36 @@ public final class EmbedJob {
   }
 
   /**
-   * A shard read as fewer tasks than there are cores (a file of one or two row groups: a 10,000-row
-   * img2dataset shard has two, a few hundred rows one) is shuffled into one task per core by uid,
-   * so one big file keeps every core busy; its rows still commit as one shard. Moving the bytes
-   * costs little next to inference (a ViT-B/32 image is ≈ 100 ms·core, its bytes ≈ 0.1 ms to
-   * shuffle).
+   * A shard of fewer row groups than the {@code tasks} it may use (the cores, shared among the
+   * shards running at once; a 10,000-row img2dataset shard has two row groups, a few hundred rows
+   * one, a WebDataset tar is read as one task) is shuffled into that many tasks by uid, so one big
+   * file keeps every core busy; its rows still commit as one shard. Row groups, not Spark's
+   * partitions, decide: Spark splits a file by byte ranges, and the ranges holding no row group's
+   * start read nothing. Moving the bytes costs little next to inference (a ViT-B/32 image is about
+   * 100 ms·core of inference and about 0.1 ms to shuffle).
    */
-  private CurationInput spread(CurationInput in) {
-    int cores = Math.max(1, spark.sparkContext().defaultParallelism());
-    Dataset<Row> pairs = in.pairs();
-    if (pairs.rdd().getNumPartitions() >= cores) {
+  private CurationInput spread(CurationInput in, Path file, int tasks) throws IOException {
+    int groups = rowGroups(file);
+    if (groups >= tasks) {
       return in;
     }
+    LOG.info("shard {}: {} row group(s), spread over {} tasks", file.getName(), groups, tasks);
     return new CurationInput(
-        pairs.repartition(cores, org.apache.spark.sql.functions.col(Columns.UID)), in.layout());
+        in.pairs().repartition(tasks, org.apache.spark.sql.functions.col(Columns.UID)),
+        in.layout());
+  }
+
+  /** Row groups of a Parquet file (its footer only); 1 for anything else (a tar shard). */
+  private int rowGroups(Path file) throws IOException {
+    if (!file.getName().endsWith(".parquet")) {
+      return 1;
+    }
+    try (org.apache.parquet.hadoop.ParquetFileReader r =
+        org.apache.parquet.hadoop.ParquetFileReader.open(
+            org.apache.parquet.hadoop.util.HadoopInputFile.fromPath(
+                file, Paths.hadoopConf(spark)))) {
+      return r.getRowGroups().size();
+    }
   }
 
   /** The model directory's name, e.g. ViT-B-32__openai. */
