@@ -16,9 +16,9 @@ import java.util.Locale;
  *
  * <p>Refused: loopback, private (RFC 1918, IPv6 unique-local fc00::/7), link-local (169.254/16,
  * fe80::/10), multicast, unspecified (0.0.0.0, ::), carrier-grade NAT (100.64/10), benchmarking
- * (198.18/15), "this network" (0/8), reserved (240/4) and broadcast, and IPv4-mapped or -compatible
- * IPv6 forms of all of those. With {@code allowPrivate} (intranet crawls, tests) only the scheme is
- * checked.
+ * (198.18/15), "this network" (0/8), reserved (240/4) and broadcast, and the IPv6 forms that lead
+ * to one of those (IPv4-mapped, -compatible, -translated, NAT64, 6to4; local-use NAT64 as a whole).
+ * With {@code allowPrivate} (intranet crawls, tests) only the scheme is checked.
  *
  * <p>Known limit: the JDK's HTTP client resolves the host again when it connects, so a DNS server
  * that answers differently between the check and the connection (DNS rebinding) is not stopped
@@ -94,6 +94,14 @@ final class AddressGuard {
       if ((b[0] & 0xFE) == 0xFC) {
         return "private (unique-local)";
       }
+      if (b[0] == 0
+          && b[1] == 0x64
+          && (b[2] & 0xFF) == 0xFF
+          && (b[3] & 0xFF) == 0x9B
+          && b[4] == 0
+          && b[5] == 1) {
+        return "private (local-use NAT64)";
+      }
       if (a.isSiteLocalAddress()) {
         return "private (site-local)";
       }
@@ -131,22 +139,44 @@ final class AddressGuard {
     return null;
   }
 
-  /** The IPv4 address inside an IPv4-mapped (::ffff:a.b.c.d) or -compatible (::a.b.c.d) IPv6. */
+  /**
+   * The IPv4 address an IPv6 address carries, which is where it leads: IPv4-mapped
+   * (::ffff:a.b.c.d), -compatible (::a.b.c.d), -translated (::ffff:0:a.b.c.d), NAT64's well-known
+   * prefix (64:ff9b::a.b.c.d) and 6to4 (2002:aabb:ccdd::/48). Null for any other address.
+   */
   private static InetAddress embeddedIpv4(byte[] b) {
-    for (int i = 0; i < 10; i++) {
-      if (b[i] != 0) {
-        return null;
-      }
+    int at = -1;
+    if (zero(b, 0, 10) && (b[10] & 0xFF) == 0xFF && (b[11] & 0xFF) == 0xFF) {
+      at = 12;
+    } else if (zero(b, 0, 12) && (b[12] != 0 || b[13] != 0)) {
+      at = 12;
+    } else if (zero(b, 0, 8) && (b[8] & 0xFF) == 0xFF && (b[9] & 0xFF) == 0xFF && zero(b, 10, 12)) {
+      at = 12;
+    } else if (b[0] == 0
+        && b[1] == 0x64
+        && (b[2] & 0xFF) == 0xFF
+        && (b[3] & 0xFF) == 0x9B
+        && zero(b, 4, 12)) {
+      at = 12;
+    } else if (b[0] == 0x20 && b[1] == 0x02) {
+      at = 2;
     }
-    boolean mapped = (b[10] & 0xFF) == 0xFF && (b[11] & 0xFF) == 0xFF;
-    boolean compatible = b[10] == 0 && b[11] == 0 && (b[12] != 0 || b[13] != 0);
-    if (!mapped && !compatible) {
+    if (at < 0) {
       return null;
     }
     try {
-      return Inet4Address.getByAddress(new byte[] {b[12], b[13], b[14], b[15]});
+      return Inet4Address.getByAddress(new byte[] {b[at], b[at + 1], b[at + 2], b[at + 3]});
     } catch (UnknownHostException e) {
       return null;
     }
+  }
+
+  private static boolean zero(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != 0) {
+        return false;
+      }
+    }
+    return true;
   }
 }

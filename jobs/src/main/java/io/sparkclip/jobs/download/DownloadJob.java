@@ -83,7 +83,7 @@ public final class DownloadJob {
         }
       }
     }
-    List<String> names = new ArrayList<>(shards.keySet());
+    Map<String, Integer> numbers = shardNumbers(outFs, new Path(options.out()), shards.keySet());
     LOG.info(
         "downloading {} shards ({} committed already, {} to retry)",
         p.shards().size(),
@@ -97,7 +97,7 @@ public final class DownloadJob {
       List<ShardPool.ShardWork<Long>> work = new ArrayList<>();
       for (String name : p.shards()) {
         Path file = shards.get(name);
-        int ordinal = names.indexOf(name);
+        int ordinal = numbers.get(name);
         work.add(
             () ->
                 commit(
@@ -154,6 +154,50 @@ public final class DownloadJob {
     log.commit(name, tmp, source, inFs, counts.marker(), (System.nanoTime() - t0) / 1e9);
     LOG.info("committed shard {} ({})", name, counts.marker());
     return fetched < 0 ? counts.rows() : fetched;
+  }
+
+  /** File of the shard numbers keys are made of (they must not change when shards are added). */
+  static final String SHARD_NUMBERS = "_shard_numbers.json";
+
+  /**
+   * The number of every shard, kept across runs: a shard keeps the number it was first given, and
+   * shards new to the input get numbers after the highest, in name order. So a folder that gains a
+   * file between a crash and the re-run never gives two shards the same keys.
+   */
+  static Map<String, Integer> shardNumbers(FileSystem fs, Path out, java.util.Set<String> names) {
+    Path file = new Path(out, SHARD_NUMBERS);
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    Map<String, Integer> numbers = new java.util.TreeMap<>();
+    try {
+      if (fs.exists(file)) {
+        try (java.io.InputStream in = fs.open(file)) {
+          Map<?, ?> m = json.readValue(in, Map.class);
+          m.forEach((k, v) -> numbers.put(String.valueOf(k), ((Number) v).intValue()));
+        }
+      }
+      int next = numbers.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
+      boolean added = false;
+      for (String n : new java.util.TreeSet<>(names)) {
+        if (!numbers.containsKey(n)) {
+          numbers.put(n, next++);
+          added = true;
+        }
+      }
+      if (added) {
+        Path tmp = new Path(out, "." + SHARD_NUMBERS + ".tmp");
+        try (var o = fs.create(tmp, true)) {
+          o.write(json.writerWithDefaultPrettyPrinter().writeValueAsBytes(numbers));
+        }
+        fs.delete(file, false);
+        if (!fs.rename(tmp, file)) {
+          throw new IOException("could not move " + tmp + " to " + file);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return numbers;
   }
 
   private static Map<?, ?> marker(ShardCommitLog log, String name) {

@@ -173,7 +173,8 @@ public record DownloadOptions(
     range(TIMEOUT_MS, timeoutMillis, 1, 3_600_000);
     range(TOTAL_TIMEOUT_MS, totalTimeoutMillis, 1, 3_600_000);
     range(MAX_REDIRECTS, maxRedirects, 0, 100);
-    range(MAX_BODY_BYTES, maxBodyBytes, 1, 1L << 31);
+    // A body is held in one byte array.
+    range(MAX_BODY_BYTES, maxBodyBytes, 1, 1L << 30);
     range(RETRIES, retries, 0, 20);
     range(RETRY_BACKOFF_MS, retryBackoffMillis, 0, 600_000);
     range(MAX_PIXELS, maxPixels, 1, Long.MAX_VALUE);

@@ -32,6 +32,9 @@ final class DownloadProgress extends SparkListener implements AutoCloseable {
   /** The latest values a running task reported, by task id: urls, successes, bytes. */
   private final Map<Long, long[]> running = new ConcurrentHashMap<>();
 
+  /** Tasks that ended: a heartbeat handled after its task's end must not count it again. */
+  private final java.util.Set<Long> ended = ConcurrentHashMap.newKeySet();
+
   DownloadProgress(SparkContext sc, PrintStream out, long periodSeconds) {
     this.sc = sc;
     this.urls = sc.longAccumulator("download urls");
@@ -69,12 +72,18 @@ final class DownloadProgress extends SparkListener implements AutoCloseable {
   public void onExecutorMetricsUpdate(SparkListenerExecutorMetricsUpdate update) {
     for (scala.Tuple4<Object, Object, Object, scala.collection.immutable.Seq<AccumulableInfo>> t :
         scala.jdk.javaapi.CollectionConverters.asJava(update.accumUpdates())) {
-      long[] v = running.computeIfAbsent((Long) t._1(), k -> new long[3]);
+      long task = (Long) t._1();
+      long[] v = new long[3];
+      boolean ours = false;
       for (AccumulableInfo a : scala.jdk.javaapi.CollectionConverters.asJava(t._4())) {
         int i = index(a.id());
         if (i >= 0 && a.update().isDefined() && a.update().get() instanceof Number n) {
           v[i] = n.longValue();
+          ours = true;
         }
+      }
+      if (ours && !ended.contains(task)) {
+        running.put(task, v);
       }
     }
   }
@@ -82,6 +91,7 @@ final class DownloadProgress extends SparkListener implements AutoCloseable {
   @Override
   public void onTaskEnd(SparkListenerTaskEnd end) {
     // The accumulators now hold the task's counts.
+    ended.add(end.taskInfo().taskId());
     running.remove(end.taskInfo().taskId());
   }
 

@@ -21,6 +21,7 @@ final class DownloadStatus {
   static final String REASON_CONNECT = "connect_error";
   static final String REASON_TIMEOUT = "timeout";
   static final String REASON_IO = "io_error";
+  static final String REASON_TLS = "tls_error";
   static final String REASON_REDIRECTS = "too_many_redirects";
   static final String REASON_BAD_REDIRECT = "bad_redirect";
   static final String REASON_TOO_LARGE = "body_too_large";

@@ -45,7 +45,7 @@ final class HttpFetcher {
   /** DNS lookups of the SSRF guard (blocking calls, off the scheduling thread). */
   private static final ExecutorService RESOLVER =
       Executors.newFixedThreadPool(
-          16,
+          64,
           r -> {
             Thread t = new Thread(r, "sparkclip-download-resolve");
             t.setDaemon(true);
@@ -53,6 +53,22 @@ final class HttpFetcher {
           });
 
   private static final Set<Integer> REDIRECTS = Set.of(301, 302, 303, 307, 308);
+
+  /** Cancels bodies that stall past their deadline; a finished body removes its timer. */
+  private static final java.util.concurrent.ScheduledThreadPoolExecutor TIMERS = timers();
+
+  private static java.util.concurrent.ScheduledThreadPoolExecutor timers() {
+    java.util.concurrent.ScheduledThreadPoolExecutor t =
+        new java.util.concurrent.ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread th = new Thread(r, "sparkclip-download-deadline");
+              th.setDaemon(true);
+              return th;
+            });
+    t.setRemoveOnCancelPolicy(true);
+    return t;
+  }
 
   private final FetchSettings settings;
   private final AddressGuard guard;
@@ -70,6 +86,8 @@ final class HttpFetcher {
                 HttpClient.newBuilder()
                     .version(HttpClient.Version.HTTP_1_1)
                     .followRedirects(HttpClient.Redirect.NEVER)
+                    // A proxy would resolve the host itself, behind the guard's back.
+                    .proxy(HttpClient.Builder.NO_PROXY)
                     .connectTimeout(Duration.ofMillis(ms))
                     .build());
   }
@@ -124,6 +142,19 @@ final class HttpFetcher {
     }
   }
 
+  /** A redirect's Location against the URI it came from; unescaped characters are quoted. */
+  static URI resolve(URI base, String location) throws URISyntaxException {
+    try {
+      return base.resolve(new URI(location.trim()));
+    } catch (URISyntaxException e) {
+      try {
+        return parse(new java.net.URL(base.toURL(), location.trim()).toString());
+      } catch (java.net.MalformedURLException m) {
+        throw e;
+      }
+    }
+  }
+
   /** The attempt-th request for {@code uri} (1-based), retried while the failure is transient. */
   private CompletableFuture<FetchOutcome> attempt(URI uri, int attempt, long deadline) {
     return hop(uri, 0, attempt, deadline)
@@ -148,9 +179,13 @@ final class HttpFetcher {
 
   /** One request of a redirect chain: {@code redirects} hops were followed to reach {@code uri}. */
   private CompletableFuture<FetchOutcome> hop(URI uri, int redirects, int attempt, long deadline) {
-    return CompletableFuture.supplyAsync(() -> guard.refusal(uri), RESOLVER)
+    return CompletableFuture.supplyAsync(
+            () -> System.nanoTime() >= deadline ? "" : guard.refusal(uri), RESOLVER)
         .thenCompose(
             refusal -> {
+              if ("".equals(refusal)) {
+                return CompletableFuture.completedFuture(timeout(attempt));
+              }
               if (refusal != null) {
                 return CompletableFuture.completedFuture(
                     FetchOutcome.failed(
@@ -162,16 +197,27 @@ final class HttpFetcher {
               if (left <= 0) {
                 return CompletableFuture.completedFuture(timeout(attempt));
               }
-              HttpRequest request =
-                  HttpRequest.newBuilder(uri)
-                      .GET()
-                      .timeout(Duration.ofMillis(Math.min(settings.timeoutMillis(), left)))
-                      .header("User-Agent", settings.userAgent())
-                      .header("Accept", "image/*,*/*;q=0.8")
-                      .build();
-              return client
-                  .sendAsync(request, info -> subscriber(info, deadline))
-                  .handle((r, e) -> e == null ? r.body() : Body.error(e))
+              CompletableFuture<HttpResponse<Body>> sent;
+              try {
+                HttpRequest request =
+                    HttpRequest.newBuilder(uri)
+                        .GET()
+                        .timeout(Duration.ofMillis(Math.min(settings.timeoutMillis(), left)))
+                        .header("User-Agent", settings.userAgent())
+                        .header("Accept", "image/*,*/*;q=0.8")
+                        .build();
+                sent = client.sendAsync(request, info -> subscriber(info, deadline));
+              } catch (IllegalArgumentException e) {
+                // A URI the client refuses (a port out of range, a bad authority): permanent.
+                return CompletableFuture.completedFuture(
+                    FetchOutcome.failed(
+                        redirects > 0
+                            ? DownloadStatus.REASON_BAD_REDIRECT
+                            : DownloadStatus.REASON_BAD_URL,
+                        "the HTTP client refuses " + uri + ": " + e.getMessage(),
+                        attempt));
+              }
+              return sent.handle((r, e) -> e == null ? r.body() : Body.error(e))
                   .thenCompose(b -> outcome(b, uri, redirects, attempt, deadline));
             });
   }
@@ -194,7 +240,7 @@ final class HttpFetcher {
       }
       URI next;
       try {
-        next = uri.resolve(parse(b.location));
+        next = resolve(uri, b.location);
       } catch (URISyntaxException | IllegalArgumentException e) {
         return CompletableFuture.completedFuture(
             FetchOutcome.failed(
@@ -245,6 +291,10 @@ final class HttpFetcher {
           DownloadStatus.REASON_UNKNOWN_HOST,
           "the host name does not resolve (" + what + ")",
           attempt);
+    }
+    if (hasCause(c, javax.net.ssl.SSLException.class)) {
+      return FetchOutcome.failed(
+          DownloadStatus.REASON_TLS, "TLS handshake or certificate failed (" + what + ")", attempt);
     }
     if (c instanceof ConnectException || hasCause(c, ConnectException.class)) {
       return FetchOutcome.failed(
@@ -362,8 +412,31 @@ final class HttpFetcher {
     return null;
   }
 
+  /**
+   * Completes with {@code b} at once and cancels the body: a refused, redirected or failed
+   * response's body is never read (a 5 GB or endless one would otherwise hold the connection).
+   */
   private static HttpResponse.BodySubscriber<Body> discard(Body b) {
-    return HttpResponse.BodySubscribers.replacing(b);
+    return new HttpResponse.BodySubscriber<>() {
+      @Override
+      public CompletableFuture<Body> getBody() {
+        return CompletableFuture.completedFuture(b);
+      }
+
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        s.cancel();
+      }
+
+      @Override
+      public void onNext(List<ByteBuffer> items) {}
+
+      @Override
+      public void onError(Throwable t) {}
+
+      @Override
+      public void onComplete() {}
+    };
   }
 
   /** What a response's body handling gave. */
@@ -414,11 +487,23 @@ final class HttpFetcher {
     @Override
     public void onSubscribe(Flow.Subscription s) {
       subscription = s;
+      // A body that stalls sends no chunk to check the deadline on: cancel it when it passes.
+      long left = Math.max(0, deadline - System.nanoTime());
+      java.util.concurrent.ScheduledFuture<?> timer =
+          TIMERS.schedule(
+              () -> {
+                if (result.complete(Body.failed(HttpFetcher.this::timeout))) {
+                  s.cancel();
+                }
+              },
+              left,
+              TimeUnit.NANOSECONDS);
+      result.whenComplete((b, e) -> timer.cancel(false));
       s.request(1);
     }
 
     @Override
-    public void onNext(List<ByteBuffer> items) {
+    public synchronized void onNext(List<ByteBuffer> items) {
       if (result.isDone()) {
         return;
       }
@@ -448,7 +533,7 @@ final class HttpFetcher {
     }
 
     @Override
-    public void onComplete() {
+    public synchronized void onComplete() {
       if (result.isDone()) {
         return;
       }

@@ -39,7 +39,13 @@ class AddressGuardTest {
             Map.entry("255.255.255.255", "broadcast"),
             Map.entry("::ffff:127.0.0.1", "loopback"),
             Map.entry("::ffff:10.0.0.8", "private"),
-            Map.entry("::ffff:169.254.169.254", "link-local"));
+            Map.entry("::ffff:169.254.169.254", "link-local"),
+            Map.entry("64:ff9b::a9fe:a9fe", "link-local"),
+            Map.entry("64:ff9b::10.0.0.1", "private"),
+            Map.entry("64:ff9b:1::1", "private (local-use NAT64)"),
+            Map.entry("2002:7f00:1::1", "loopback"),
+            Map.entry("2002:c0a8:101::1", "private"),
+            Map.entry("::ffff:0:127.0.0.1", "loopback"));
     for (Map.Entry<String, String> e : refused.entrySet()) {
       assertThat(kind(e.getKey())).as(e.getKey()).isEqualTo(e.getValue());
     }
@@ -56,6 +62,8 @@ class AddressGuardTest {
             "100.128.0.1",
             "198.20.0.1",
             "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
             "2001:db9::1")) {
       assertThat(kind(a)).as(a).isNull();
     }

@@ -380,6 +380,18 @@ class DownloadJobTest {
   }
 
   @Test
+  void shardsKeepTheirNumbersWhenTheInputGainsFiles() throws Exception {
+    org.apache.hadoop.fs.FileSystem fs =
+        org.apache.hadoop.fs.FileSystem.getLocal(new org.apache.hadoop.conf.Configuration());
+    org.apache.hadoop.fs.Path out = new org.apache.hadoop.fs.Path(tmp.resolve("numbers").toUri());
+    assertThat(DownloadJob.shardNumbers(fs, out, java.util.Set.of("a", "c")))
+        .isEqualTo(Map.of("a", 0, "c", 1));
+    assertThat(DownloadJob.shardNumbers(fs, out, java.util.Set.of("a", "b", "c")))
+        .as("a shard added between runs gets a new number; keys of a and c stay")
+        .isEqualTo(Map.of("a", 0, "b", 2, "c", 1));
+  }
+
+  @Test
   void badInputFailsFastWithItsId() throws Exception {
     Path noUrl = tmp.resolve("nourl/meta.tsv");
     Files.createDirectories(noUrl.getParent());
